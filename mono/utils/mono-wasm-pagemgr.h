@@ -1,0 +1,152 @@
+/*
+ * mono-wasm-pagemgr.h: mwpm, the wasm page manager.
+ *
+ * mwpm hands out page-aligned ranges of a 32-bit linear memory. It takes memory from sbrk
+ * (through the platform seam, mwpm-platform.h), remembers for every page whether it is in use,
+ * free and known to be zero, free and dirty, or foreign (taken by another sbrk caller), and
+ * zeroes only dirty pages, only when asked. Ranges can be freed in part.
+ *
+ * Thread safety: every function may be called from any thread in pthreads builds (one internal
+ * lock); single-threaded builds take no lock. mwpm never calls malloc, uses no thread-local
+ * storage of its own and never prints while holding its lock. errno is set on failure only.
+ *
+ * Ownership: memory returned by the allocation functions belongs to the caller until freed with
+ * mwpm_free_range; mwpm never moves it.
+ */
+#ifndef MONO_WASM_PAGEMGR_H
+#define MONO_WASM_PAGEMGR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mono-config.h"
+
+/* Bytes per page: 65536 by default (the wasm page); the build option page_size chooses another
+ * power of two from 4096 to 1 MiB. */
+#define MWPM_PAGE_SIZE MONO_CONFIG_MWPM_PAGE_SIZE
+
+/* Flags of the allocation functions. */
+enum { MWPM_ZEROED = 1 };
+
+typedef struct {
+	size_t   page_size;
+	size_t   pages_in_use;       /* handed to callers */
+	size_t   pages_free_zeroed;  /* controlled, free, known zero */
+	size_t   pages_free_dirty;   /* controlled, free, contents unknown */
+	size_t   pages_external;     /* inside mwpm's span but taken by other sbrk callers */
+	size_t   largest_free_run;   /* pages */
+	uint64_t bytes_zeroed;       /* bytes mwpm has memset, in total */
+	uint64_t bytes_from_sbrk;    /* bytes mwpm has obtained from sbrk, in total */
+	/* Peaks and counters. */
+	size_t   pages_in_use_peak;
+	size_t   span_first_page;    /* the span: [first, end) in page indices of linear memory */
+	size_t   span_end_page;
+	uint64_t alloc_calls;        /* successful allocations */
+	uint64_t alloc_failures;     /* allocations that returned NULL (EINVAL or ENOMEM) */
+	uint64_t free_calls;         /* frees that returned 0 */
+	uint64_t free_rejected;      /* frees refused with EINVAL */
+	uint64_t free_noop_calls;    /* frees that released no page (POSIX: still success) */
+	uint64_t free_pages_ignored; /* pages in freed ranges that were not in use */
+	uint64_t sbrk_calls;
+	uint64_t sbrk_failures;      /* including injected ones */
+	uint64_t welds;              /* sbrk results adjacent to the previous one */
+	uint64_t bytes_unusable;     /* sbrk bytes in partial pages shared with other callers */
+	uint64_t bytes_from_sbrk_untrusted; /* sbrk bytes not trusted to be zero (see docs/mwpm.md) */
+	uint64_t break_lowered_seen; /* sbrk returned memory below a break mwpm had seen */
+	uint64_t index_nodes_visited;/* summary-tree nodes read or written, in total */
+	uint64_t lock_contended;     /* lock acquisitions that had to wait */
+	int      zero_trust;         /* MWPM_TRUST_* in force now */
+} MwpmStats;
+
+/* How far mwpm trusts memory from sbrk to read zero (docs/mwpm.md, "Zero trust"). */
+enum {
+	MWPM_TRUST_NONE = 0,      /* nothing: every sbrk byte is treated as dirty */
+	MWPM_TRUST_WITNESS = 1,   /* only bytes above the memory size seen before the call */
+	MWPM_TRUST_MONOTONIC = 2, /* the break never goes down: all sbrk bytes are fresh */
+};
+
+/*
+ * Allocates ceil(size / MWPM_PAGE_SIZE) pages and returns the page-aligned start.
+ * flags: 0 or MWPM_ZEROED (every byte reads zero; otherwise contents are unspecified).
+ * Errors: NULL with errno EINVAL for size 0 or unknown flag bits; NULL with errno ENOMEM when
+ * sbrk fails, the 32-bit space is exhausted or the rounded size overflows. A failed call hands
+ * out nothing (memory already obtained from sbrk stays in the pool as free pages).
+ */
+void *mwpm_alloc_range (size_t size, int flags);
+
+/*
+ * As mwpm_alloc_range, with the result a multiple of `alignment`, a power of two (values below
+ * the page size mean the page size). Only the pages needed for `size` are taken.
+ * Errors as above, and EINVAL when alignment is not a power of two.
+ */
+void *mwpm_alloc_aligned (size_t size, size_t alignment, int flags);
+
+/*
+ * Frees every page that [base, base + size) touches and that is in use. Pages that are free,
+ * foreign or outside mwpm are left alone and the call still returns 0 (POSIX munmap). Any part
+ * of an allocation may be freed (head, middle, tail).
+ * Errors: -1 with errno EINVAL when base is not page-aligned or size is 0; nothing changes.
+ */
+int mwpm_free_range (void *base, size_t size);
+
+/* 1 if addr lies in a page mwpm controls (in use or free), else 0. */
+int mwpm_owns (const void *addr);
+
+void mwpm_get_stats (MwpmStats *out);
+
+/* 0 when the page table, bitmap, summary tree and stats agree; otherwise prints what is wrong
+ * to stderr and returns the number of problems found. */
+int mwpm_check_invariants (void);
+
+/* ---- Introspection: the page table as runs ---- */
+
+/* Page states, as reported by the walk (the encoding inside is the same, see the source). */
+typedef enum {
+	MWPM_PAGE_NOT_OURS = 0,    /* outside mwpm's span, or not yet seen */
+	MWPM_PAGE_FOREIGN = 1,     /* inside the span, taken by another sbrk caller */
+	MWPM_PAGE_FREE_ZEROED = 2,
+	MWPM_PAGE_FREE_DIRTY = 3,
+	MWPM_PAGE_IN_USE = 4,
+	MWPM_PAGE_STATE_COUNT
+} MwpmPageState;
+
+typedef struct {
+	MwpmPageState state;
+	size_t first_page;        /* page index in linear memory: address = base + page * size */
+	size_t page_count;
+} MwpmRun;
+
+/* Calls fn for every run of equal state in [first_page, end_page) (end clipped to the table),
+ * in address order. fn runs without mwpm's lock held: it may print or allocate. The table is
+ * copied in pieces, so each piece is a consistent snapshot, the whole walk only when no other
+ * thread changes mwpm meanwhile. Returns the number of runs. */
+size_t mwpm_walk_runs (size_t first_page, size_t end_page,
+		       void (*fn) (const MwpmRun *run, void *ctx), void *ctx);
+
+/* Total pages in the table (2^32 / MWPM_PAGE_SIZE) and the page index of an address. */
+size_t mwpm_table_pages (void);
+size_t mwpm_page_of (const void *addr);
+
+const char *mwpm_page_state_name (MwpmPageState state);
+
+/* Writes the stats as one JSON object (no newline) into buf; returns what snprintf returns. */
+int mwpm_stats_to_json (const MwpmStats *stats, char *buf, size_t len);
+
+/* ---- Hooks ---- */
+
+/* Called before mwpm grows the linear memory by `bytes` (issue: one page pool). The hook may
+ * free memory into mwpm; it returns non-zero when it freed something, and mwpm then retries the
+ * search before growing. Runs without mwpm's lock held. NULL unregisters. */
+typedef int (*MwpmGrowHook) (size_t bytes, void *ctx);
+void mwpm_set_grow_hook (MwpmGrowHook hook, void *ctx);
+
+/* ---- For tests only ---- */
+
+/* Forgets every page (all become NOT_OURS) and zeroes the stats. Memory already taken from sbrk
+ * is not given back. Not thread-safe with concurrent mwpm calls. */
+void mwpm_reset_for_tests (void);
+
+/* Summary-tree node visits of the last allocation or free made by this process (any thread). */
+uint64_t mwpm_last_op_index_visits (void);
+
+#endif

@@ -1,0 +1,230 @@
+/*
+ * mwpm-index.c: the free-run summary tree (see mwpm-index.h for the picture and invariants).
+ */
+#include "mwpm-index.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static inline uint32_t
+max3 (uint32_t a, uint32_t b, uint32_t c)
+{
+	uint32_t m = a > b ? a : b;
+	return m > c ? m : c;
+}
+
+/* Longest run of set bits in w. */
+static uint32_t
+word_max_run (uint64_t w)
+{
+	uint32_t best = 0;
+	while (w) {
+		w >>= __builtin_ctzll (w);
+		uint32_t ones = ~w == 0 ? 64 : (uint32_t)__builtin_ctzll (~w);
+		if (ones > best)
+			best = ones;
+		if (ones == 64)
+			break;
+		w >>= ones;
+	}
+	return best;
+}
+
+static MwpmSum
+word_summary (uint64_t w)
+{
+	MwpmSum s;
+	if (w == ~(uint64_t)0) {
+		s.start = s.max = s.end = 64;
+	} else {
+		s.start = (uint32_t)__builtin_ctzll (~w);
+		s.end = (uint32_t)__builtin_clzll (~w);
+		s.max = word_max_run (w);
+	}
+	return s;
+}
+
+/* Lowest bit p such that bits p .. p+n-1 of w are all set (1 <= n <= 64), or -1. */
+static int
+word_find (uint64_t w, uint32_t n)
+{
+	uint64_t m = w;
+	uint32_t have = 1;
+	while (have < n && m) {
+		uint32_t step = have < n - have ? have : n - have;
+		m &= m >> step;
+		have += step;
+	}
+	return m ? __builtin_ctzll (m) : -1;
+}
+
+static inline MwpmSum
+merge (MwpmSum l, MwpmSum r, uint32_t half)
+{
+	MwpmSum s;
+	s.start = l.start == half ? half + r.start : l.start;
+	s.end = r.end == half ? half + l.end : r.end;
+	s.max = max3 (l.max, r.max, l.end + r.start);
+	return s;
+}
+
+void
+mwpm_index_init (MwpmIndex *ix, uint64_t *bits, MwpmSum *sum, uint32_t leaves)
+{
+	ix->bits = bits;
+	ix->sum = sum;
+	ix->leaves = leaves;
+	ix->top = leaves;   /* the first leaf */
+	ix->top_pages = 64;
+	ix->visits = 0;
+}
+
+void
+mwpm_index_cover (MwpmIndex *ix, uint32_t end_page)
+{
+	/* The sibling subtree joining at each step holds no free page (I3), so its stored
+	 * summaries (all zero) are valid without a visit. */
+	while (ix->top_pages < end_page && ix->top > 1) {
+		uint32_t half = ix->top_pages;
+		ix->top >>= 1;
+		ix->top_pages <<= 1;
+		ix->sum[ix->top] = merge (ix->sum[2 * ix->top], ix->sum[2 * ix->top + 1], half);
+		ix->visits++;
+	}
+}
+
+void
+mwpm_index_update_words (MwpmIndex *ix, uint32_t first_word, uint32_t last_word)
+{
+	uint32_t lo = ix->leaves + first_word, hi = ix->leaves + last_word;
+	for (uint32_t k = lo; k <= hi; k++)
+		ix->sum[k] = word_summary (ix->bits[k - ix->leaves]);
+	ix->visits += hi - lo + 1;
+	uint32_t half = 64;
+	while (lo > ix->top) {
+		lo >>= 1;
+		hi >>= 1;
+		for (uint32_t k = lo; k <= hi; k++)
+			ix->sum[k] = merge (ix->sum[2 * k], ix->sum[2 * k + 1], half);
+		ix->visits += hi - lo + 1;
+		half <<= 1;
+	}
+}
+
+void
+mwpm_index_set_range (MwpmIndex *ix, uint32_t first, uint32_t count, bool free)
+{
+	if (!count)
+		return;
+	uint32_t end = first + count;
+	for (uint32_t w = first / 64; w <= (end - 1) / 64; w++) {
+		uint32_t lo = w * 64 > first ? 0 : first % 64;
+		uint32_t hi = (w + 1) * 64 <= end ? 64 : end % 64; /* exclusive */
+		uint64_t mask = (hi == 64 ? ~(uint64_t)0 : (((uint64_t)1 << hi) - 1)) & ~(((uint64_t)1 << lo) - 1);
+		if (free)
+			ix->bits[w] |= mask;
+		else
+			ix->bits[w] &= ~mask;
+	}
+	mwpm_index_update_words (ix, first / 64, (end - 1) / 64);
+}
+
+uint32_t
+mwpm_index_find (MwpmIndex *ix, uint32_t n)
+{
+	uint32_t node = ix->top;
+	ix->visits++;
+	if (n == 0 || ix->sum[node].max < n)
+		return MWPM_INDEX_NONE;
+	uint32_t pos = 0, pages = ix->top_pages;
+	while (node < ix->leaves) {
+		uint32_t l = 2 * node, r = l + 1, half = pages / 2;
+		ix->visits += 2;
+		if (ix->sum[l].max >= n) {
+			node = l;
+		} else if (ix->sum[l].end + ix->sum[r].start >= n) {
+			return pos + half - ix->sum[l].end;
+		} else {
+			node = r;
+			pos += half;
+		}
+		pages = half;
+	}
+	int bit = word_find (ix->bits[node - ix->leaves], n);
+	return bit < 0 ? MWPM_INDEX_NONE : pos + (uint32_t)bit;
+}
+
+bool
+mwpm_index_all_free (const MwpmIndex *ix, uint32_t first, uint32_t n)
+{
+	for (uint32_t p = first; p < first + n; p++) {
+		if (!(ix->bits[p / 64] >> (p % 64) & 1))
+			return false;
+	}
+	return true;
+}
+
+uint32_t
+mwpm_index_run_ending_at (MwpmIndex *ix, uint32_t end_page)
+{
+	uint32_t run = 0, p = end_page;
+	while (p > 0) {
+		uint32_t w = (p - 1) / 64, used = (p - 1) % 64 + 1; /* bits below p in word w */
+		uint64_t word = ix->bits[w];
+		if (used < 64)
+			word = (word << (64 - used)) | (((uint64_t)1 << (64 - used)) - 1);
+		/* the top `used` bits now hold pages 64w .. p-1 */
+		uint32_t ones = ~word == 0 ? 64 : (uint32_t)__builtin_clzll (~word);
+		if (ones > used)
+			ones = used;
+		run += ones;
+		if (ones < used)
+			break;
+		p -= used;
+	}
+	return run;
+}
+
+uint32_t
+mwpm_index_largest_run (MwpmIndex *ix)
+{
+	return ix->sum[ix->top].max;
+}
+
+static int
+same (MwpmSum a, MwpmSum b)
+{
+	return a.start == b.start && a.max == b.max && a.end == b.end;
+}
+
+int
+mwpm_index_check (const MwpmIndex *ix, char *buf, size_t len)
+{
+	int problems = 0;
+	size_t used = 0;
+#define REPORT(...) do { problems++; if (used < len) { int k_ = snprintf (buf + used, len - used, __VA_ARGS__); if (k_ > 0) used += (size_t)k_; } } while (0)
+	uint32_t top_words = ix->top_pages / 64;
+	for (uint32_t w = top_words; w < ix->leaves; w++) {
+		if (ix->bits[w])
+			REPORT ("index: word %u beyond top has free bits\n", w);
+	}
+	/* Leaves under top, then each level up to top. */
+	uint32_t lo = ix->leaves, count = top_words, half = 64;
+	for (uint32_t k = lo; k < lo + count; k++) {
+		if (!same (ix->sum[k], word_summary (ix->bits[k - ix->leaves])))
+			REPORT ("index: leaf %u does not summarise its word\n", k - ix->leaves);
+	}
+	while (lo > ix->top) {
+		lo >>= 1;
+		count = count > 1 ? count / 2 : 1;
+		for (uint32_t k = lo; k < lo + count; k++) {
+			MwpmSum want = merge (ix->sum[2 * k], ix->sum[2 * k + 1], half);
+			if (!same (ix->sum[k], want))
+				REPORT ("index: node %u is {%u,%u,%u}, children give {%u,%u,%u}\n", k,
+					ix->sum[k].start, ix->sum[k].max, ix->sum[k].end, want.start, want.max, want.end);
+		}
+		half <<= 1;
+	}
+#undef REPORT
+	return problems;
+}

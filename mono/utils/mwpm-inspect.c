@@ -1,0 +1,219 @@
+/*
+ * mwpm-inspect.c: what mwpm tells about itself: stats, invariant checks, the page table as
+ * runs, and stats as JSON. Nothing here changes a page.
+ *
+ * Invariants checked by mwpm_check_invariants() (each against an independent recount):
+ *   C1 the per-state counts equal a count of the table;
+ *   C2 no page outside [span_first, span_end) is FOREIGN, free or in use; none inside is NOT_OURS;
+ *   C3 bit p of the index bitmap is set exactly when page p is free;
+ *   C4 the summary tree agrees with the bitmap (mwpm_index_check) and covers the span, and its
+ *      longest run equals the longest run found by a linear scan of the table;
+ *   C5 FREE_ZEROED pages read zero (first, middle and last word of each);
+ *   C6 pages_in_use_peak >= pages_in_use; the span lies in the table; chunk_end >= span end.
+ */
+#include "mwpm-internal.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NO_ASAN __attribute__ ((no_sanitize ("address")))
+#endif
+#endif
+#if !defined(NO_ASAN) && defined(__SANITIZE_ADDRESS__)
+#define NO_ASAN __attribute__ ((no_sanitize_address))
+#endif
+#ifndef NO_ASAN
+#define NO_ASAN
+#endif
+
+void
+_mwpm_stats_locked (MwpmStats *out)
+{
+	*out = _mwpm.stats;
+	out->page_size = MWPM_PAGE_SIZE;
+	out->pages_in_use = _mwpm.count[MWPM_PAGE_IN_USE];
+	out->pages_free_zeroed = _mwpm.count[MWPM_PAGE_FREE_ZEROED];
+	out->pages_free_dirty = _mwpm.count[MWPM_PAGE_FREE_DIRTY];
+	out->pages_external = _mwpm.count[MWPM_PAGE_FOREIGN];
+	out->largest_free_run = mwpm_index_largest_run (&_mwpm.index);
+	out->span_first_page = _mwpm.span_first;
+	out->span_end_page = _mwpm.span_end;
+	out->index_nodes_visited = _mwpm.index.visits;
+	if (_mwpm.platform.break_monotonic && !_mwpm.trust_lost)
+		out->zero_trust = MWPM_TRUST_MONOTONIC;
+	else
+		out->zero_trust = _mwpm.platform.threads ? MWPM_TRUST_NONE : MWPM_TRUST_WITNESS;
+}
+
+void
+mwpm_get_stats (MwpmStats *out)
+{
+	_mwpm_enter ();
+	_mwpm_stats_locked (out);
+	_mwpm_leave ();
+}
+
+/* Reads a word of a free page, which ASan has poisoned. */
+static NO_ASAN uint64_t
+peek (const void *addr)
+{
+	return *(const volatile uint64_t *)addr;
+}
+
+#define REPORT(...)                                                                         \
+	do {                                                                                \
+		problems++;                                                                 \
+		if (used < sizeof msg) {                                                    \
+			int k_ = snprintf (msg + used, sizeof msg - used, __VA_ARGS__);     \
+			if (k_ > 0)                                                         \
+				used += (size_t)k_;                                         \
+		}                                                                           \
+	} while (0)
+
+int
+mwpm_check_invariants (void)
+{
+	char msg[2048];
+	size_t used = 0;
+	int problems = 0;
+	size_t count[MWPM_PAGE_STATE_COUNT] = { 0 };
+	uint32_t run = 0, longest = 0;
+
+	_mwpm_enter ();
+	const uint32_t first = _mwpm.span_first, end = _mwpm.span_end;
+	if (end > MWPM_TABLE_PAGES || first > end)
+		REPORT ("C6: span [%u, %u) is not inside the table\n", first, end);
+	/* Pages outside the span are checked through the counts: a managed page there would make
+	 * the maintained count exceed the recount of the span (C1). The pages next to the span are
+	 * looked at directly. */
+	if (first > 0 && _mwpm_state[first - 1] != MWPM_PAGE_NOT_OURS)
+		REPORT ("C2: page %u, below the span, is %s\n", first - 1, mwpm_page_state_name (_mwpm_state[first - 1]));
+	if (end < MWPM_TABLE_PAGES && _mwpm_state[end] != MWPM_PAGE_NOT_OURS)
+		REPORT ("C2: page %u, above the span, is %s\n", end, mwpm_page_state_name (_mwpm_state[end]));
+	for (uint32_t w = 0; w < first / 64; w++) {
+		if (_mwpm.index.bits[w])
+			REPORT ("C3: bitmap word %u, below the span, has free bits\n", w);
+	}
+	for (uint32_t p = first / 64 * 64; p < first; p++) {
+		if (_mwpm.index.bits[p / 64] >> (p % 64) & 1)
+			REPORT ("C3: page %u, below the span, has its bitmap bit set\n", p);
+	}
+	for (uint32_t p = end; p < _mwpm.index.top_pages; p++) {
+		if (p % 64 == 0 && !_mwpm.index.bits[p / 64]) {
+			p += 63;
+			continue;
+		}
+		if (_mwpm.index.bits[p / 64] >> (p % 64) & 1)
+			REPORT ("C3: page %u, above the span, has its bitmap bit set\n", p);
+	}
+	for (uint32_t p = first; p < end; p++) {
+		unsigned s = _mwpm_state[p];
+		if (s >= MWPM_PAGE_STATE_COUNT) {
+			REPORT ("C1: page %u has state %u\n", p, s);
+			continue;
+		}
+		count[s]++;
+		if (s == MWPM_PAGE_NOT_OURS)
+			REPORT ("C2: page %u is not-ours, inside the span [%u, %u)\n", p, first, end);
+		bool is_free = s == MWPM_PAGE_FREE_ZEROED || s == MWPM_PAGE_FREE_DIRTY;
+		if (is_free != (bool)(_mwpm.index.bits[p / 64] >> (p % 64) & 1))
+			REPORT ("C3: page %u is %s but its bitmap bit is %d\n", p, mwpm_page_state_name (s), !is_free);
+		run = is_free ? run + 1 : 0;
+		longest = run > longest ? run : longest;
+		if (s == MWPM_PAGE_FREE_ZEROED) {
+			const char *a = (const char *)(_mwpm.platform.base + ((uintptr_t)p << MWPM_PAGE_SHIFT));
+			if (peek (a) | peek (a + MWPM_PAGE_SIZE / 2) | peek (a + MWPM_PAGE_SIZE - 8))
+				REPORT ("C5: page %u is FREE_ZEROED but does not read zero\n", p);
+		}
+	}
+	for (unsigned s = 0; s < MWPM_PAGE_STATE_COUNT; s++) {
+		if (s != MWPM_PAGE_NOT_OURS && count[s] != _mwpm.count[s])
+			REPORT ("C1: %zu pages are %s, the count says %zu\n", count[s], mwpm_page_state_name (s), _mwpm.count[s]);
+	}
+	if (end > _mwpm.index.top_pages)
+		REPORT ("C4: the tree covers %u pages, the span ends at %u\n", _mwpm.index.top_pages, end);
+	if (mwpm_index_largest_run (&_mwpm.index) != longest)
+		REPORT ("C4: the tree's longest free run is %u, the table's %u\n", mwpm_index_largest_run (&_mwpm.index), longest);
+	if (used < sizeof msg)
+		problems += mwpm_index_check (&_mwpm.index, msg + used, sizeof msg - used);
+	if (_mwpm.stats.pages_in_use_peak < _mwpm.count[MWPM_PAGE_IN_USE])
+		REPORT ("C6: in-use peak %zu is below in use %zu\n", _mwpm.stats.pages_in_use_peak, _mwpm.count[MWPM_PAGE_IN_USE]);
+	if (_mwpm.chunk_end && _mwpm.chunk_end < ((uint64_t)end << MWPM_PAGE_SHIFT))
+		REPORT ("C6: the last sbrk result ends at %" PRIu64 ", below the span's end\n", _mwpm.chunk_end);
+	_mwpm_leave ();
+
+	if (problems) {
+		msg[sizeof msg - 1] = 0;
+		fprintf (stderr, "mwpm_check_invariants: %d problem(s)\n%s", problems, msg);
+	}
+	return problems;
+}
+
+const char *
+mwpm_page_state_name (MwpmPageState state)
+{
+	static const char *const names[MWPM_PAGE_STATE_COUNT] = {
+		[MWPM_PAGE_NOT_OURS] = "not-ours",
+		[MWPM_PAGE_FOREIGN] = "foreign",
+		[MWPM_PAGE_FREE_ZEROED] = "free-zeroed",
+		[MWPM_PAGE_FREE_DIRTY] = "free-dirty",
+		[MWPM_PAGE_IN_USE] = "in-use",
+	};
+	return (unsigned)state < MWPM_PAGE_STATE_COUNT ? names[state] : "invalid";
+}
+
+size_t
+mwpm_walk_runs (size_t first_page, size_t end_page, void (*fn) (const MwpmRun *run, void *ctx), void *ctx)
+{
+	uint8_t piece[4096];
+	MwpmRun run = { MWPM_PAGE_NOT_OURS, first_page, 0 };
+	size_t runs = 0;
+	if (end_page > MWPM_TABLE_PAGES)
+		end_page = MWPM_TABLE_PAGES;
+	for (size_t p = first_page; p < end_page; p += sizeof piece) {
+		size_t n = end_page - p < sizeof piece ? end_page - p : sizeof piece;
+		_mwpm_enter ();
+		memcpy (piece, _mwpm_state + p, n);
+		_mwpm_leave ();
+		for (size_t i = 0; i < n; i++) {
+			if (run.page_count && piece[i] == run.state) {
+				run.page_count++;
+				continue;
+			}
+			if (run.page_count) {
+				fn (&run, ctx);
+				runs++;
+			}
+			run.state = (MwpmPageState)piece[i];
+			run.first_page = p + i;
+			run.page_count = 1;
+		}
+	}
+	if (run.page_count) {
+		fn (&run, ctx);
+		runs++;
+	}
+	return runs;
+}
+
+int
+mwpm_stats_to_json (const MwpmStats *s, char *buf, size_t len)
+{
+	return snprintf (buf, len,
+		"{\"page_size\":%zu,\"pages_in_use\":%zu,\"pages_free_zeroed\":%zu,\"pages_free_dirty\":%zu,"
+		"\"pages_external\":%zu,\"largest_free_run\":%zu,\"bytes_zeroed\":%" PRIu64 ",\"bytes_from_sbrk\":%" PRIu64 ","
+		"\"pages_in_use_peak\":%zu,\"span_first_page\":%zu,\"span_end_page\":%zu,"
+		"\"alloc_calls\":%" PRIu64 ",\"alloc_failures\":%" PRIu64 ",\"free_calls\":%" PRIu64 ",\"free_rejected\":%" PRIu64 ","
+		"\"free_noop_calls\":%" PRIu64 ",\"free_pages_ignored\":%" PRIu64 ",\"sbrk_calls\":%" PRIu64 ",\"sbrk_failures\":%" PRIu64 ","
+		"\"welds\":%" PRIu64 ",\"bytes_unusable\":%" PRIu64 ",\"bytes_from_sbrk_untrusted\":%" PRIu64 ",\"break_lowered_seen\":%" PRIu64 ","
+		"\"index_nodes_visited\":%" PRIu64 ",\"lock_contended\":%" PRIu64 ",\"zero_trust\":%d}",
+		s->page_size, s->pages_in_use, s->pages_free_zeroed, s->pages_free_dirty, s->pages_external,
+		s->largest_free_run, s->bytes_zeroed, s->bytes_from_sbrk, s->pages_in_use_peak, s->span_first_page,
+		s->span_end_page, s->alloc_calls, s->alloc_failures, s->free_calls, s->free_rejected, s->free_noop_calls,
+		s->free_pages_ignored, s->sbrk_calls, s->sbrk_failures, s->welds, s->bytes_unusable,
+		s->bytes_from_sbrk_untrusted, s->break_lowered_seen, s->index_nodes_visited, s->lock_contended, s->zero_trust);
+}

@@ -1,0 +1,125 @@
+/*
+ * mwpm-platform-sbrk.c: the platform seam on wasm (emscripten and WASI): the real sbrk.
+ *
+ * Linear memory starts at address 0, so offsets are addresses. sbrk is atomic in emscripten's
+ * pthreads builds (a compare-and-swap loop), so one call per request is race-free; mwpm never
+ * asks sbrk(0) first. WASI's sbrk only accepts multiples of 64 KiB (anything else traps), hence
+ * the granule.
+ *
+ * Whether the break is monotonic (docs/mwpm.md, "Zero trust"):
+ *  - emscripten 3.1.6: sbrk of a negative increment fails, its dlmalloc is built with
+ *    MORECORE_CANNOT_TRIM, brk() aborts in pthreads builds: nothing lowers the break.
+ *    Later emscripten mallocs trim, so newer versions are not trusted.
+ *  - the shared-pool build: malloc takes its memory from mwpm and never calls sbrk.
+ *  - WASI: wasi-libc's sbrk rejects negative increments; the break is the end of memory.
+ */
+#include "mono-config.h"
+#include "mwpm-platform.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <unistd.h>
+
+#ifdef __EMSCRIPTEN__
+#include <emscripten/emscripten.h>
+#include <emscripten/heap.h>
+#define SBRK_GRANULE 4u
+#if MONO_CONFIG_SHARED_POOL || (__EMSCRIPTEN_major__ < 3 || (__EMSCRIPTEN_major__ == 3 && __EMSCRIPTEN_minor__ == 1 && __EMSCRIPTEN_tiny__ <= 6))
+#define BREAK_MONOTONIC 1
+#else
+#define BREAK_MONOTONIC 0
+#endif
+#define MEMORY_MAX ((uint64_t)emscripten_get_heap_max ())
+#else /* WASI */
+#define SBRK_GRANULE 65536u
+#define MEMORY_MAX ((uint64_t)1 << 32)
+#define BREAK_MONOTONIC 1
+#endif
+
+#ifdef _REENTRANT
+#define HAVE_THREADS 1
+#else
+#define HAVE_THREADS 0
+#endif
+
+static atomic_uint fail_count;
+
+void
+mwpm_platform_info (MwpmPlatformInfo *out)
+{
+	out->base = 0;
+	out->sbrk_granule = SBRK_GRANULE;
+	/* sbrk takes an intptr_t: 2 GiB or more is negative. */
+	out->sbrk_max = 0x80000000u - SBRK_GRANULE;
+	out->memory_max = MEMORY_MAX;
+	out->break_monotonic = BREAK_MONOTONIC;
+	out->threads = HAVE_THREADS;
+}
+
+int
+mwpm_platform_sbrk (uint32_t increment, uint64_t *old_break)
+{
+	unsigned f = atomic_load (&fail_count);
+	while (f > 0) {
+		if (atomic_compare_exchange_weak (&fail_count, &f, f - 1))
+			return ENOMEM;
+	}
+	void *p = sbrk ((intptr_t)increment);
+	if (p == (void *)-1)
+		return ENOMEM;
+	*old_break = (uint64_t)(uintptr_t)p;
+	return 0;
+}
+
+uint64_t
+mwpm_platform_memory_bytes (void)
+{
+	return (uint64_t)__builtin_wasm_memory_size (0) * 65536u;
+}
+
+int
+mwpm_platform_foreign_sbrk (int64_t increment, uint64_t *old_break)
+{
+	if (increment >= 0) {
+		void *p = sbrk ((intptr_t)increment);
+		if (p == (void *)-1)
+			return ENOMEM;
+		*old_break = (uint64_t)(uintptr_t)p;
+		return 0;
+	}
+#ifdef __EMSCRIPTEN__
+	/* sbrk(negative) fails on 3.1.6: lower the break the way a trimming malloc would. */
+	_Atomic uintptr_t *brk_ptr = (_Atomic uintptr_t *)emscripten_get_sbrk_ptr ();
+	uintptr_t old = atomic_load (brk_ptr);
+	for (;;) {
+		if ((uint64_t)-increment > old)
+			return EINVAL;
+		if (atomic_compare_exchange_weak (brk_ptr, &old, old - (uintptr_t)-increment))
+			break;
+	}
+	*old_break = old;
+	return 0;
+#else
+	return ENOTSUP;
+#endif
+}
+
+void
+mwpm_platform_fail_next_sbrk (unsigned count)
+{
+	atomic_store (&fail_count, count);
+}
+
+void
+mwpm_platform_host_reset (uint64_t max_bytes, uint64_t static_bytes)
+{
+	(void)max_bytes;
+	(void)static_bytes;
+}
+
+void
+mwpm_platform_host_declare (bool break_monotonic, bool threads)
+{
+	(void)break_monotonic;
+	(void)threads;
+}

@@ -1,0 +1,719 @@
+/*
+ * test-mwpm.c: unit tests of mwpm, one case per rule and per error of its interface.
+ * Runs natively (simulated linear memory, ASan/UBSan) and as wasm (the real sbrk). Cases that
+ * need the host platform's knobs (memory limit, trust declarations) are skipped on wasm.
+ */
+#include "mono-wasm-pagemgr.h"
+#include "mwpm-platform.h"
+#include "tap.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+#if !MONO_CONFIG_WASM
+#include <sys/wait.h>
+#include <unistd.h>
+#endif
+
+#define P MWPM_PAGE_SIZE
+
+/* Cases that need the simulated memory's knobs report a TAP skip on wasm. */
+#if MONO_CONFIG_WASM
+#define HOST_ONLY " # SKIP needs the host platform's knobs"
+#else
+#define HOST_ONLY ""
+#endif
+
+static MwpmStats st;
+
+/* Address of a linear-memory offset (the platform's sbrk reports offsets). */
+static char *
+at (uint64_t offset)
+{
+	MwpmPlatformInfo info;
+	mwpm_platform_info (&info);
+	return (char *)(info.base + (uintptr_t)offset);
+}
+
+static void
+fresh (void)
+{
+	mwpm_platform_host_reset (0, 0);
+	mwpm_reset_for_tests ();
+}
+
+static MwpmStats
+stats (void)
+{
+	MwpmStats s;
+	mwpm_get_stats (&s);
+	return s;
+}
+
+/* Counts pages per state in [first, end) through the public walk. */
+typedef struct {
+	size_t pages[MWPM_PAGE_STATE_COUNT];
+} StateCount;
+
+static void
+count_run (const MwpmRun *run, void *ctx)
+{
+	((StateCount *)ctx)->pages[run->state] += run->page_count;
+}
+
+static StateCount
+count_states (const void *addr, size_t pages)
+{
+	StateCount c = { { 0 } };
+	size_t first = mwpm_page_of (addr);
+	mwpm_walk_runs (first, first + pages, count_run, &c);
+	return c;
+}
+
+static MwpmPageState
+state_of (const void *addr)
+{
+	StateCount c = count_states (addr, 1);
+	for (int s = 0; s < MWPM_PAGE_STATE_COUNT; s++) {
+		if (c.pages[s])
+			return (MwpmPageState)s;
+	}
+	return MWPM_PAGE_NOT_OURS;
+}
+
+static int
+all_zero (const void *p, size_t n)
+{
+	const uint64_t *w = p;
+	for (size_t i = 0; i < n / 8; i++) {
+		if (w[i])
+			return 0;
+	}
+	return 1;
+}
+
+/* Same as the last stats, apart from the failure/rejection counters? */
+static int
+same_pages (const MwpmStats *a, const MwpmStats *b)
+{
+	return a->pages_in_use == b->pages_in_use && a->pages_free_zeroed == b->pages_free_zeroed &&
+	       a->pages_free_dirty == b->pages_free_dirty && a->pages_external == b->pages_external &&
+	       a->bytes_from_sbrk == b->bytes_from_sbrk && a->span_end_page == b->span_end_page &&
+	       a->bytes_zeroed == b->bytes_zeroed;
+}
+
+static int
+case_basic (void)
+{
+	fresh ();
+	char *p = mwpm_alloc_range (1, 0);
+	T_CHECK (p != NULL, "alloc of 1 byte");
+	T_CHECK ((uintptr_t)p % P == 0, "page aligned: %p", (void *)p);
+	T_CHECK (mwpm_owns (p) && mwpm_owns (p + P - 1), "owned");
+	st = stats ();
+	T_CHECK (st.pages_in_use == 1, "one page in use, got %zu", st.pages_in_use);
+	T_CHECK (st.page_size == P, "page size");
+	T_CHECK (state_of (p) == MWPM_PAGE_IN_USE, "state in use");
+	p[0] = 1;
+	p[P - 1] = 2;
+	T_CHECK (mwpm_free_range (p, 1) == 0, "free");
+	T_CHECK (state_of (p) == MWPM_PAGE_FREE_DIRTY, "freed page is dirty");
+	T_CHECK (mwpm_owns (p), "free pages are still controlled");
+	T_CHECK (stats ().pages_in_use == 0, "nothing in use");
+	T_CHECK (mwpm_check_invariants () == 0, "invariants");
+	return 0;
+}
+
+static int
+case_einval (void)
+{
+	fresh ();
+	void *keep = mwpm_alloc_range (P, 0);
+	MwpmStats before = stats ();
+	struct {
+		size_t size, align;
+		int flags;
+	} bad[] = {
+		{ 0, P, 0 }, { 0, P, MWPM_ZEROED }, { P, P, 2 }, { P, P, 0x80000000 }, { P, P, MWPM_ZEROED | 4 },
+		{ P, 3, 0 }, { P, 3 * P, 0 }, { P, P + 1, 0 }, { P, (size_t)-1, 0 },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		errno = 0;
+		void *r = mwpm_alloc_aligned (bad[i].size, bad[i].align, bad[i].flags);
+		T_CHECK (r == NULL && errno == EINVAL, "case %zu: size %zu align %zu flags %#x gave %p errno %d", i,
+			 bad[i].size, bad[i].align, bad[i].flags, r, errno);
+	}
+	errno = 0;
+	T_CHECK (mwpm_alloc_range (0, 0) == NULL && errno == EINVAL, "alloc_range size 0");
+	errno = 0;
+	T_CHECK (mwpm_alloc_range (P, 8) == NULL && errno == EINVAL, "alloc_range unknown flag");
+	MwpmStats after = stats ();
+	T_CHECK (same_pages (&before, &after), "no page changed");
+	T_CHECK (after.alloc_failures == before.alloc_failures + 11, "failures counted: %llu",
+		 (unsigned long long)(after.alloc_failures - before.alloc_failures));
+	/* free: unaligned base or size 0 */
+	errno = 0;
+	T_CHECK (mwpm_free_range ((char *)keep + 1, P) == -1 && errno == EINVAL, "unaligned free");
+	errno = 0;
+	T_CHECK (mwpm_free_range ((char *)keep + P / 2, P) == -1 && errno == EINVAL, "half-page free");
+	errno = 0;
+	T_CHECK (mwpm_free_range (keep, 0) == -1 && errno == EINVAL, "size 0 free");
+	after = stats ();
+	T_CHECK (after.pages_in_use == 1 && state_of (keep) == MWPM_PAGE_IN_USE, "nothing freed");
+	T_CHECK (after.free_rejected == 3, "rejections counted");
+	T_CHECK (mwpm_check_invariants () == 0, "invariants");
+	return 0;
+}
+
+static int
+case_enomem (void)
+{
+	fresh ();
+	T_CHECK (mwpm_alloc_range (P, 0), "a first page");
+	MwpmStats before = stats ();
+	size_t huge[] = { (size_t)-1, (size_t)-1 - P + 2, (size_t)-1 / 2 + 1, (size_t)-P };
+	for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
+		errno = 0;
+		T_CHECK (mwpm_alloc_range (huge[i], 0) == NULL && errno == ENOMEM, "size %zu: errno %d", huge[i], errno);
+		errno = 0;
+		T_CHECK (mwpm_alloc_aligned (huge[i], P * 4, MWPM_ZEROED) == NULL && errno == ENOMEM, "aligned size %zu", huge[i]);
+	}
+	/* An alignment larger than the space cannot be met. */
+	if (sizeof (size_t) > 4) {
+		errno = 0;
+		T_CHECK (mwpm_alloc_aligned (P, (size_t)1 << 40, 0) == NULL && errno == ENOMEM, "alignment 2^40");
+	}
+	MwpmStats after = stats ();
+	T_CHECK (same_pages (&before, &after), "no page changed, no sbrk");
+	T_CHECK (after.sbrk_calls == before.sbrk_calls, "sbrk not called for impossible sizes");
+
+	/* sbrk failing: injected. Nothing is handed out, nothing changes; the next call works. */
+	size_t need = (before.largest_free_run + 4) * P;
+	mwpm_platform_fail_next_sbrk (2);
+	errno = 0;
+	T_CHECK (mwpm_alloc_range (need, MWPM_ZEROED) == NULL && errno == ENOMEM, "injected sbrk failure");
+	after = stats ();
+	T_CHECK (same_pages (&before, &after), "failed growth changed nothing");
+	T_CHECK (after.sbrk_failures >= 1, "sbrk failure counted");
+	mwpm_platform_fail_next_sbrk (0);
+	void *ok = mwpm_alloc_range (need, MWPM_ZEROED);
+	T_CHECK (ok != NULL, "allocation works again");
+	T_CHECK (mwpm_check_invariants () == 0, "invariants");
+#if !MONO_CONFIG_WASM
+	/* The simulated memory's maximum reached: ENOMEM, state kept. */
+	mwpm_platform_host_reset (64u << 20, 0);
+	mwpm_reset_for_tests ();
+	size_t got = 0;
+	while (mwpm_alloc_range (P, 0))
+		got++;
+	T_CHECK (errno == ENOMEM, "exhaustion gives ENOMEM, errno %d", errno);
+	T_CHECK (got > 0 && got < (64u << 20) / P, "got %zu pages below a 64 MiB memory", got);
+	before = stats ();
+	T_CHECK (mwpm_alloc_range (P, 0) == NULL, "still full");
+	after = stats ();
+	T_CHECK (same_pages (&before, &after), "nothing changed");
+	T_CHECK (mwpm_check_invariants () == 0, "invariants when full");
+#endif
+	return 0;
+}
+
+static int
+case_fresh_not_zeroed_again (void)
+{
+	fresh ();
+	size_t n = 40;
+	char *p = mwpm_alloc_range (n * P, MWPM_ZEROED);
+	T_CHECK (p, "alloc");
+	T_CHECK (all_zero (p, n * P), "fresh sbrk memory reads zero");
+	st = stats ();
+	T_CHECK (st.bytes_zeroed == 0, "fresh memory was not memset: %llu bytes", (unsigned long long)st.bytes_zeroed);
+	T_CHECK (st.zero_trust == MWPM_TRUST_MONOTONIC, "monotonic trust, got %d", st.zero_trust);
+	T_CHECK (st.bytes_from_sbrk >= n * P, "sbrk bytes counted");
+	return 0;
+}
+
+static int
+case_dirty_reuse (void)
+{
+	fresh ();
+	size_t n = 6;
+	char *a = mwpm_alloc_range (n * P, 0);
+	memset (a, 0xab, n * P);
+	T_CHECK (mwpm_free_range (a, n * P) == 0, "free");
+	T_CHECK (stats ().pages_free_dirty == n, "dirty pages counted");
+	uint64_t z0 = stats ().bytes_zeroed;
+	/* Non-zeroed request on dirty pages: no memset. */
+	char *b = mwpm_alloc_range (n * P, 0);
+	T_CHECK (b == a, "first fit reuses the freed pages (%p, %p)", (void *)a, (void *)b);
+	T_CHECK (stats ().bytes_zeroed == z0, "non-zeroed request memsets nothing");
+	T_CHECK ((unsigned char)b[7] == 0xab, "contents left as they were");
+	mwpm_free_range (b, n * P);
+	/* Zeroed request: exactly the dirty bytes are memset. */
+	char *c = mwpm_alloc_range (n * P, MWPM_ZEROED);
+	T_CHECK (c == a, "reused again");
+	T_CHECK (all_zero (c, n * P), "zeroed request reads zero");
+	T_CHECK (stats ().bytes_zeroed == z0 + n * P, "memset exactly the dirty pages: %llu",
+		 (unsigned long long)(stats ().bytes_zeroed - z0));
+	T_CHECK (mwpm_check_invariants () == 0, "invariants");
+	return 0;
+}
+
+static int
+case_mixed_dirty_zeroed (void)
+{
+	fresh ();
+	/* [d][d][z][z]...: two dirty pages followed by fresh ones. */
+	char *a = mwpm_alloc_range (2 * P, 0);
+	memset (a, 0x5a, 2 * P);
+	mwpm_free_range (a, 2 * P);
+	uint64_t z0 = stats ().bytes_zeroed;
+	char *b = mwpm_alloc_range (5 * P, MWPM_ZEROED);
+	T_CHECK (b == a, "run starts at the dirty pages");
+	T_CHECK (all_zero (b, 5 * P), "all zero");
+	T_CHECK (stats ().bytes_zeroed - z0 == 2 * P, "only the 2 dirty pages memset: %llu",
+		 (unsigned long long)(stats ().bytes_zeroed - z0));
+	/* Dirty pages in the middle of a run: free alternating pages, then take them back. */
+	for (int i = 0; i < 5; i += 2)
+		mwpm_free_range (b + i * P, P);
+	mwpm_free_range (b + P, P);
+	mwpm_free_range (b + 3 * P, P);
+	z0 = stats ().bytes_zeroed;
+	char *c = mwpm_alloc_range (5 * P, MWPM_ZEROED);
+	T_CHECK (c == b && all_zero (c, 5 * P), "reused and zero");
+	T_CHECK (stats ().bytes_zeroed - z0 == 5 * P, "five dirty pages memset");
+	return 0;
+}
+
+static int
+case_partial_free (void)
+{
+	fresh ();
+	char *a = mwpm_alloc_range (10 * P, 0);
+	T_CHECK (mwpm_free_range (a, P) == 0, "head");
+	T_CHECK (mwpm_free_range (a + 4 * P, 2 * P) == 0, "middle");
+	T_CHECK (mwpm_free_range (a + 9 * P, P) == 0, "tail");
+	StateCount c = count_states (a, 10);
+	T_CHECK (c.pages[MWPM_PAGE_IN_USE] == 6 && c.pages[MWPM_PAGE_FREE_DIRTY] == 4, "6 in use, 4 dirty: %zu %zu",
+		 c.pages[MWPM_PAGE_IN_USE], c.pages[MWPM_PAGE_FREE_DIRTY]);
+	T_CHECK (state_of (a) == MWPM_PAGE_FREE_DIRTY && state_of (a + P) == MWPM_PAGE_IN_USE &&
+		 state_of (a + 4 * P) == MWPM_PAGE_FREE_DIRTY && state_of (a + 8 * P) == MWPM_PAGE_IN_USE, "which pages");
+	/* A partial last page frees the whole page it touches. */
+	T_CHECK (mwpm_free_range (a + 1 * P, 1) == 0, "1 byte frees a page");
+	T_CHECK (state_of (a + P) == MWPM_PAGE_FREE_DIRTY, "page freed");
+	MwpmStats before = stats ();
+	T_CHECK (mwpm_free_range (a, 10 * P) == 0, "free all, over freed holes");
+	MwpmStats after = stats ();
+	T_CHECK (after.free_pages_ignored - before.free_pages_ignored == 5, "5 already-free pages ignored: %llu",
+		 (unsigned long long)(after.free_pages_ignored - before.free_pages_ignored));
+	T_CHECK (after.pages_in_use == 0, "all free");
+	/* double free: POSIX success, nothing changes, counted */
+	T_CHECK (mwpm_free_range (a, 10 * P) == 0, "double free returns 0");
+	MwpmStats again = stats ();
+	T_CHECK (same_pages (&after, &again), "double free changed nothing");
+	T_CHECK (again.free_noop_calls == after.free_noop_calls + 1, "counted as a no-op free");
+	T_CHECK (mwpm_check_invariants () == 0, "invariants");
+	return 0;
+}
+
+static int
+case_free_not_ours (void)
+{
+	fresh ();
+	char *a = mwpm_alloc_range (3 * P, 0);
+	MwpmStats before = stats ();
+	/* beyond the span, below it, outside the space, NULL, and a huge size from inside */
+	T_CHECK (mwpm_free_range (a + 1000 * P, 4 * P) == 0, "never-mapped range above");
+	char *below = (char *)((uintptr_t)a - ((uintptr_t)mwpm_page_of (a) - 1) * P);
+	T_CHECK (mwpm_free_range (below, P) == 0, "page below the span");
+	T_CHECK (mwpm_free_range (NULL, P) == 0, "NULL");
+	MwpmStats after = stats ();
+	T_CHECK (same_pages (&before, &after), "nothing changed");
+	T_CHECK (after.free_noop_calls == before.free_noop_calls + 3, "three no-op frees");
+	T_CHECK (!mwpm_owns (a + 1000 * P) && !mwpm_owns (below) && !mwpm_owns (NULL), "not owned");
+	/* A huge size frees the in-use pages it covers and nothing else. */
+	T_CHECK (mwpm_free_range (a + P, (size_t)-1 & ~(size_t)(P - 1)) == 0, "huge size");
+	T_CHECK (state_of (a) == MWPM_PAGE_IN_USE && state_of (a + P) == MWPM_PAGE_FREE_DIRTY &&
+		 state_of (a + 2 * P) == MWPM_PAGE_FREE_DIRTY, "pages 1 and 2 freed, page 0 kept");
+	T_CHECK (mwpm_check_invariants () == 0, "invariants");
+	return 0;
+}
+
+static int
+case_aligned (void)
+{
+	fresh ();
+	for (size_t align = 1; align <= (4u << 20); align <<= 1) {
+		size_t sizes[] = { 1, P, 3 * P + 5, align, align + P };
+		for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+			size_t n = (sizes[i] + P - 1) / P;
+			size_t used0 = stats ().pages_in_use;
+			char *p = mwpm_alloc_aligned (sizes[i], align, MWPM_ZEROED);
+			T_CHECK (p, "align %zu size %zu", align, sizes[i]);
+			T_CHECK ((uintptr_t)p % (align > P ? align : P) == 0, "aligned %zu: %p", align, (void *)p);
+			T_CHECK (stats ().pages_in_use - used0 == n, "only %zu pages taken, got %zu", n,
+				 stats ().pages_in_use - used0);
+			T_CHECK (all_zero (p, n * P), "zero");
+			memset (p, 0x11, n * P);
+			if (i % 2)
+				mwpm_free_range (p, sizes[i]);
+		}
+	}
+	T_CHECK (mwpm_check_invariants () == 0, "invariants");
+	return 0;
+}
+
+static int
+case_aligned_reuses_holes (void)
+{
+	fresh ();
+	size_t a_pages = (size_t)(1u << 20) / P > 1 ? (size_t)(1u << 20) / P : 2;
+	size_t align = a_pages * P;
+	/* Fill 8 aligned blocks, free the 4th: an aligned request must land in the hole. */
+	char *blocks[8];
+	for (int i = 0; i < 8; i++)
+		blocks[i] = mwpm_alloc_aligned (align, align, 0);
+	mwpm_free_range (blocks[3], align);
+	uint64_t calls = stats ().sbrk_calls;
+	char *p = mwpm_alloc_aligned (align, align, 0);
+	T_CHECK (p == blocks[3], "aligned hole reused (%p, %p)", (void *)p, (void *)blocks[3]);
+	T_CHECK (stats ().sbrk_calls == calls, "no growth");
+	return 0;
+}
+
+static int
+case_owns (void)
+{
+	fresh ();
+	char *a = mwpm_alloc_range (2 * P, 0);
+	T_CHECK (mwpm_owns (a) && mwpm_owns (a + 2 * P - 1), "in use");
+	mwpm_free_range (a, P);
+	T_CHECK (mwpm_owns (a), "free dirty");
+	static char data[16];
+	T_CHECK (!mwpm_owns (data), "static data is not mwpm's");
+	T_CHECK (!mwpm_owns (&data[8]), "static data");
+	int local;
+	T_CHECK (!mwpm_owns (&local), "the stack is not mwpm's");
+	return 0;
+}
+
+static int
+case_foreign (void)
+{
+	fresh ();
+	char *a = mwpm_alloc_range (P, 0);
+	MwpmStats s0 = stats ();
+	/* Use up mwpm's current chunk so the next allocation must grow, then put foreign memory in
+	 * between. */
+	size_t fill = s0.pages_free_zeroed + s0.pages_free_dirty;
+	char *f = fill ? mwpm_alloc_range (fill * P, 0) : NULL;
+	uint64_t fb;
+	T_CHECK (mwpm_platform_foreign_sbrk (3 * P + 100, &fb) == 0, "foreign sbrk");
+	char *fa = at (fb);
+	memset (fa, 0xee, 3 * P + 100); /* the foreign caller's memory */
+	char *b = mwpm_alloc_range (P, MWPM_ZEROED);
+	T_CHECK (b, "alloc after foreign");
+	MwpmStats s1 = stats ();
+	T_CHECK (s1.pages_external >= 3, "foreign pages counted: %zu", s1.pages_external);
+	T_CHECK (!mwpm_owns (fa + P), "foreign page not owned");
+	T_CHECK (state_of (fa + P) == MWPM_PAGE_FOREIGN, "marked foreign");
+	T_CHECK (s1.bytes_unusable > s0.bytes_unusable, "partial pages next to foreign memory counted");
+	/* Never handed out, freed or zeroed. */
+	T_CHECK (mwpm_free_range (at ((fb + P - 1) & ~(uint64_t)(P - 1)), 4 * P) == 0, "free over foreign");
+	T_CHECK (stats ().pages_external == s1.pages_external, "still foreign");
+	for (int i = 0; i < 64; i++) {
+		char *q = mwpm_alloc_range (P, MWPM_ZEROED);
+		T_CHECK (q && (q + P <= fa || q >= fa + 3 * P + 100), "handed out foreign memory");
+	}
+	T_CHECK ((unsigned char)fa[3 * P + 99] == 0xee, "foreign bytes untouched");
+	T_CHECK (mwpm_check_invariants () == 0, "invariants");
+	(void)a;
+	(void)f;
+	return 0;
+}
+
+static int
+case_weld (void)
+{
+	fresh ();
+	char *a = mwpm_alloc_range (P, 0);
+	MwpmStats s0 = stats ();
+	size_t free_pages = s0.pages_free_zeroed;
+	/* Ask for more than the free tail: the next sbrk result is adjacent and extends the run. */
+	char *b = mwpm_alloc_range ((free_pages + 8) * P, MWPM_ZEROED);
+	T_CHECK (b == a + P, "contiguous across two sbrk results (%p after %p)", (void *)b, (void *)a);
+	MwpmStats s1 = stats ();
+	T_CHECK (s1.welds == s0.welds + 1, "weld counted");
+	T_CHECK (s1.bytes_unusable == s0.bytes_unusable, "no bytes lost at the weld");
+	T_CHECK (s1.bytes_zeroed == 0, "welded fresh memory not memset");
+	T_CHECK (s1.bytes_unusable < P, "only the first head fragment is lost: %llu", (unsigned long long)s1.bytes_unusable);
+	T_CHECK (mwpm_check_invariants () == 0, "invariants");
+	return 0;
+}
+
+static int
+case_zero_trust_witness (void)
+{
+#if MONO_CONFIG_WASM
+	return 0;
+#else
+	/* A trimming malloc: a foreign caller grows, writes and gives memory back. */
+	fresh ();
+	mwpm_platform_host_declare (false, false); /* not monotonic, single-threaded: witness */
+	uint64_t fb, dummy;
+	mwpm_platform_foreign_sbrk (2u << 20, &fb);
+	memset (at (fb), 0x77, 2u << 20);
+	mwpm_platform_foreign_sbrk (-(int64_t)(2u << 20), &dummy);
+	uint64_t witness = mwpm_platform_memory_bytes ();
+	char *p = mwpm_alloc_range (40u << 20, MWPM_ZEROED); /* grows memory past the witness */
+	T_CHECK (p, "alloc");
+	T_CHECK (all_zero (p, 40u << 20), "reads zero");
+	MwpmStats s = stats ();
+	T_CHECK (s.zero_trust == MWPM_TRUST_WITNESS, "witness level");
+	T_CHECK (s.bytes_zeroed > 0 && s.bytes_zeroed <= witness - fb + P, "zeroed the memory below the witness: %llu",
+		 (unsigned long long)s.bytes_zeroed);
+	T_CHECK (s.bytes_from_sbrk_untrusted > 0, "untrusted bytes counted");
+	T_CHECK (mwpm_check_invariants () == 0, "invariants");
+	return 0;
+#endif
+}
+
+static int
+case_zero_trust_none (void)
+{
+#if MONO_CONFIG_WASM
+	return 0;
+#else
+	fresh ();
+	mwpm_platform_host_declare (false, true); /* not monotonic, threads: trust nothing */
+	char *p = mwpm_alloc_range (4 * P, MWPM_ZEROED);
+	MwpmStats s = stats ();
+	T_CHECK (s.zero_trust == MWPM_TRUST_NONE, "no trust");
+	T_CHECK (s.pages_free_zeroed == 0, "no page trusted zero");
+	T_CHECK (s.bytes_zeroed == 4 * P && all_zero (p, 4 * P), "zeroed what it handed out");
+	return 0;
+#endif
+}
+
+static int
+case_zero_trust_lowered_break (void)
+{
+	/* Someone lowers the break below memory mwpm has seen: mwpm notices and stops trusting. */
+	fresh ();
+	char *a = mwpm_alloc_range (P, 0);
+	MwpmStats s0 = stats ();
+	char *all = mwpm_alloc_range ((s0.pages_free_zeroed) * P, 0);
+	memset (all, 0x33, s0.pages_free_zeroed * P);
+	mwpm_free_range (all, s0.pages_free_zeroed * P);
+	uint64_t old;
+	int err = mwpm_platform_foreign_sbrk (-(int64_t)(s0.pages_free_zeroed * P), &old);
+	if (err)
+		return 0; /* a platform that cannot lower the break */
+	char *b = mwpm_alloc_range ((s0.pages_free_zeroed + 2) * P, MWPM_ZEROED);
+	T_CHECK (b, "alloc");
+	MwpmStats s1 = stats ();
+	T_CHECK (s1.break_lowered_seen == 1, "lowering seen");
+	T_CHECK (s1.zero_trust != MWPM_TRUST_MONOTONIC, "trust dropped");
+	T_CHECK (all_zero (b, (s0.pages_free_zeroed + 2) * P), "zero");
+	(void)a;
+	T_CHECK (mwpm_check_invariants () == 0, "invariants");
+	return 0;
+}
+
+static void *hook_victim;
+static size_t hook_victim_size;
+
+static int
+grow_hook (size_t bytes, void *ctx)
+{
+	(void)bytes;
+	int *calls = ctx;
+	(*calls)++;
+	if (!hook_victim)
+		return 0;
+	mwpm_free_range (hook_victim, hook_victim_size);
+	hook_victim = NULL;
+	return 1;
+}
+
+static int
+case_grow_hook (void)
+{
+	fresh ();
+	int calls = 0;
+	MwpmStats s0;
+	void *a = mwpm_alloc_range (P, 0);
+	s0 = stats ();
+	hook_victim_size = (s0.pages_free_zeroed + 1) * P;
+	hook_victim = mwpm_alloc_range (hook_victim_size, 0);
+	s0 = stats ();
+	if (s0.pages_free_zeroed + s0.pages_free_dirty)
+		T_CHECK (mwpm_alloc_range ((s0.pages_free_zeroed + s0.pages_free_dirty) * P, 0), "fill");
+	s0 = stats ();
+	T_CHECK (s0.largest_free_run == 0, "no free page left");
+	mwpm_set_grow_hook (grow_hook, &calls);
+	/* No free page left: the hook runs before growing, frees the victim, no sbrk. */
+	void *b = mwpm_alloc_range (hook_victim_size, 0);
+	MwpmStats s1 = stats ();
+	mwpm_set_grow_hook (NULL, NULL);
+	T_CHECK (calls == 1, "hook called once: %d", calls);
+	T_CHECK (b && s1.sbrk_calls == s0.sbrk_calls, "served without growing");
+	(void)a;
+	return 0;
+}
+
+static int
+case_walk (void)
+{
+	fresh ();
+	char *a = mwpm_alloc_range (5 * P, 0);
+	mwpm_free_range (a + P, P);
+	st = stats ();
+	StateCount c = { { 0 } };
+	mwpm_walk_runs (0, mwpm_table_pages (), count_run, &c);
+	T_CHECK (c.pages[MWPM_PAGE_IN_USE] == st.pages_in_use, "in use");
+	T_CHECK (c.pages[MWPM_PAGE_FREE_DIRTY] == st.pages_free_dirty, "dirty");
+	T_CHECK (c.pages[MWPM_PAGE_FREE_ZEROED] == st.pages_free_zeroed, "zeroed");
+	T_CHECK (c.pages[MWPM_PAGE_FOREIGN] == st.pages_external, "foreign");
+	size_t total = 0;
+	for (int s = 0; s < MWPM_PAGE_STATE_COUNT; s++)
+		total += c.pages[s];
+	T_CHECK (total == mwpm_table_pages (), "runs cover the table");
+	return 0;
+}
+
+static int
+case_invariants_catch (void)
+{
+	/* The checker must find a planted inconsistency (it reads mwpm's own table). */
+	extern uint8_t _mwpm_state[];
+	fresh ();
+	char *a = mwpm_alloc_range (2 * P, 0);
+	size_t page = mwpm_page_of (a);
+	uint8_t saved = _mwpm_state[page];
+	_mwpm_state[page] = MWPM_PAGE_FREE_ZEROED;
+	int problems = mwpm_check_invariants ();
+	_mwpm_state[page] = saved;
+	T_CHECK (problems > 0, "corruption found");
+	T_CHECK (mwpm_check_invariants () == 0, "clean again");
+	return 0;
+}
+
+/* Summary-tree nodes visited per alloc/free at a fragmentation of 50% (every other page in use),
+ * for several numbers of managed pages: must stay within a logarithmic bound. */
+static double
+visits_at (size_t managed, TestRng *rng)
+{
+	fresh ();
+	size_t n = 0;
+	char *first = mwpm_alloc_range (P, 0), *p = first;
+	while (p && (size_t)(mwpm_page_of (p) - mwpm_page_of (first)) + 1 < managed) {
+		p = mwpm_alloc_range (P, 0);
+		n++;
+	}
+	for (size_t i = 0; i < managed; i += 2)
+		mwpm_free_range (first + i * P, P);
+	uint64_t total = 0;
+	int ops = 2000;
+	for (int i = 0; i < ops; i++) {
+		size_t k = 1 + test_rng_below (rng, 3);
+		void *q = mwpm_alloc_range (k * P, 0);
+		total += mwpm_last_op_index_visits ();
+		mwpm_free_range (q, k * P);
+		total += mwpm_last_op_index_visits ();
+	}
+	return (double)total / ops;
+}
+
+static int
+case_index_logarithmic (void)
+{
+	TestRng rng = { 42 };
+	size_t sizes[] = { 1024, 4096, 16384, 60000 };
+	double v[4];
+	for (int i = 0; i < 4; i++) {
+		if (sizes[i] > mwpm_table_pages () * 15 / 16)
+			sizes[i] = mwpm_table_pages () * 15 / 16;
+#if MONO_CONFIG_WASM
+		if (sizes[i] * P > (512u << 20))
+			sizes[i] = (512u << 20) / P; /* node: keep the wasm memory moderate */
+#endif
+		v[i] = visits_at (sizes[i], &rng);
+		tap_diag ("index nodes visited per alloc+free at %zu managed pages: %.1f", sizes[i], v[i]);
+		double bound = 6.0 * log2 ((double)sizes[i]) + 16;
+		T_CHECK (v[i] <= bound, "%.1f visits at %zu pages exceeds %.1f", v[i], sizes[i], bound);
+	}
+	/* From 1k to 60k pages (x58): logarithmic growth adds a few levels, linear would be x58. */
+	T_CHECK (v[3] <= v[0] * 2.0, "visits grew from %.1f to %.1f", v[0], v[3]);
+	T_CHECK (mwpm_check_invariants () == 0, "invariants");
+	return 0;
+}
+
+#if !MONO_CONFIG_WASM && defined(__SANITIZE_ADDRESS__)
+#define HAVE_ASAN 1
+#elif !MONO_CONFIG_WASM && defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HAVE_ASAN 1
+#endif
+#endif
+
+static int
+case_asan_catches_freed_page (void)
+{
+#ifdef HAVE_ASAN
+	int fds[2];
+	T_CHECK (pipe (fds) == 0, "pipe");
+	fflush (stdout);
+	pid_t pid = fork ();
+	if (pid == 0) {
+		dup2 (fds[1], 2);
+		fresh ();
+		volatile char *p = mwpm_alloc_range (P, 0);
+		p[10] = 1;
+		mwpm_free_range ((void *)p, P);
+		p[10] = 2; /* must be reported */
+		_exit (0);
+	}
+	close (fds[1]);
+	char buf[8192];
+	size_t got = 0;
+	ssize_t r;
+	while ((r = read (fds[0], buf + got, sizeof buf - 1 - got)) > 0)
+		got += (size_t)r;
+	buf[got] = 0;
+	close (fds[0]);
+	int status;
+	waitpid (pid, &status, 0);
+	T_CHECK (!(WIFEXITED (status) && WEXITSTATUS (status) == 0), "the child survived touching a freed page");
+	T_CHECK (strstr (buf, "use-after-poison") != NULL, "ASan reported use-after-poison: %.200s", buf);
+#endif
+	return 0;
+}
+
+int
+main (void)
+{
+	tap_case ("basic alloc/free", case_basic);
+	tap_case ("EINVAL: size 0, unknown flags, bad alignment, bad free", case_einval);
+	tap_case ("ENOMEM: huge and overflowing sizes, sbrk failure, exhaustion", case_enomem);
+	tap_case ("fresh sbrk memory is never memset", case_fresh_not_zeroed_again);
+	tap_case ("dirty reuse: zeroed requests memset only dirty pages", case_dirty_reuse);
+	tap_case ("mixed dirty and zeroed pages in one run", case_mixed_dirty_zeroed);
+	tap_case ("partial frees: head, middle, tail; double free", case_partial_free);
+	tap_case ("frees of memory not ours are harmless no-ops", case_free_not_ours);
+	tap_case ("aligned allocations keep only the needed pages", case_aligned);
+	tap_case ("aligned allocations reuse aligned holes", case_aligned_reuses_holes);
+	tap_case ("owns", case_owns);
+	tap_case ("foreign sbrk memory is never used", case_foreign);
+	tap_case ("adjacent sbrk results are welded", case_weld);
+	tap_case ("zero trust: witness rule after a trimming malloc" HOST_ONLY, case_zero_trust_witness);
+	tap_case ("zero trust: none when the break may move under threads" HOST_ONLY, case_zero_trust_none);
+	tap_case ("zero trust: a lowered break is detected", case_zero_trust_lowered_break);
+	tap_case ("grow hook runs before growth", case_grow_hook);
+	tap_case ("walk over runs matches the stats", case_walk);
+	tap_case ("invariant checker finds a planted error", case_invariants_catch);
+	tap_case ("index visits grow logarithmically with managed pages", case_index_logarithmic);
+#ifdef HAVE_ASAN
+	tap_case ("ASan catches a touch of a freed page", case_asan_catches_freed_page);
+#endif
+	return tap_done ();
+}
