@@ -93,6 +93,20 @@ page_addr (uint32_t page)
 	return (void *)(_mwpm.platform.base + ((uintptr_t)page << MWPM_PAGE_SHIFT));
 }
 
+/* True when addr lies in the 32-bit linear memory; stores its offset. */
+static inline bool
+offset_of (uintptr_t addr, uint64_t *offset)
+{
+	if (addr < _mwpm.platform.base)
+		return false;
+	*offset = (uint64_t)(addr - _mwpm.platform.base);
+#if UINTPTR_MAX > 0xffffffffu
+	return *offset < MWPM_SPACE_BYTES;
+#else
+	return true;
+#endif
+}
+
 static void
 init_locked (void)
 {
@@ -295,8 +309,13 @@ static int
 grow (uint32_t n, uint32_t align, bool tail_credit)
 {
 	const uint64_t P = MWPM_PAGE_SIZE;
-	/* Re-read: the host platform lets tests change break_monotonic. */
-	mwpm_platform_info (&_mwpm.platform);
+	/* Re-read what may change (the host platform lets tests change break_monotonic and the
+	 * maximum). The base never changes and is read without the lock: it is not written here. */
+	MwpmPlatformInfo now;
+	mwpm_platform_info (&now);
+	_mwpm.platform.break_monotonic = now.break_monotonic;
+	_mwpm.platform.memory_max = now.memory_max;
+	_mwpm.platform.threads = now.threads;
 	uint64_t pages = n;
 	if (align > 1)
 		pages += align - 1;
@@ -394,21 +413,23 @@ alloc_pages (size_t size, size_t alignment, int flags)
 	if (p == MWPM_INDEX_NONE)
 		goto out;
 
-	/* Dirty pages to zero after the lock is released; past ZERO_RUNS runs, the last run is
-	 * stretched (some zero pages are then zeroed again, and counted). */
+	/* The dirty pages of the range are zeroed after the lock is released, as up to ZERO_RUNS
+	 * runs; a range more fragmented than that has its further dirty pages zeroed here. Either
+	 * way exactly the dirty pages are memset, and counted. */
 	if (flags & MWPM_ZEROED) {
 		for (uint32_t q = p; q < p + n; q++) {
 			if (_mwpm_state[q] != MWPM_PAGE_FREE_DIRTY)
 				continue;
-			if (nzero && zero[nzero - 1].first + zero[nzero - 1].count == q)
+			_mwpm.stats.bytes_zeroed += MWPM_PAGE_SIZE;
+			if (nzero && zero[nzero - 1].first + zero[nzero - 1].count == q) {
 				zero[nzero - 1].count++;
-			else if (nzero < ZERO_RUNS)
+			} else if (nzero < ZERO_RUNS) {
 				zero[nzero++] = (PageRun){ q, 1 };
-			else
-				zero[nzero - 1].count = q - zero[nzero - 1].first + 1;
+			} else {
+				UNPOISON (page_addr (q), MWPM_PAGE_SIZE);
+				memset (page_addr (q), 0, MWPM_PAGE_SIZE);
+			}
 		}
-		for (unsigned i = 0; i < nzero; i++)
-			_mwpm.stats.bytes_zeroed += (uint64_t)zero[i].count << MWPM_PAGE_SHIFT;
 	}
 	set_pages (p, n, ST (MWPM_PAGE_FREE_ZEROED) | ST (MWPM_PAGE_FREE_DIRTY), MWPM_PAGE_IN_USE, true);
 	_mwpm.stats.alloc_calls++;
@@ -455,9 +476,8 @@ mwpm_free_range (void *base, size_t size)
 		return -1;
 	}
 	uint64_t visits0 = _mwpm.index.visits;
-	uint64_t touched = 0, changed = 0;
-	if (addr >= _mwpm.platform.base && addr - _mwpm.platform.base < MWPM_SPACE_BYTES) {
-		uint64_t off = addr - _mwpm.platform.base;
+	uint64_t touched = 0, changed = 0, off;
+	if (offset_of (addr, &off)) {
 		uint64_t end = (uint64_t)size > MWPM_SPACE_BYTES - off ? MWPM_SPACE_BYTES : off + size;
 		uint64_t first = off >> MWPM_PAGE_SHIFT, last = round_up (end, MWPM_PAGE_SIZE) >> MWPM_PAGE_SHIFT;
 		touched = last - first;
@@ -484,8 +504,9 @@ mwpm_owns (const void *addr)
 	uintptr_t a = (uintptr_t)addr;
 	_mwpm_enter ();
 	int owned = 0;
-	if (a >= _mwpm.platform.base && a - _mwpm.platform.base < MWPM_SPACE_BYTES) {
-		unsigned s = _mwpm_state[(a - _mwpm.platform.base) >> MWPM_PAGE_SHIFT];
+	uint64_t off;
+	if (offset_of (a, &off)) {
+		unsigned s = _mwpm_state[off >> MWPM_PAGE_SHIFT];
 		owned = state_is_free (s) || s == MWPM_PAGE_IN_USE;
 	}
 	_mwpm_leave ();

@@ -1,0 +1,440 @@
+/*
+ * mwpm-model.c: the model-based random test (see mwpm-model.h).
+ *
+ * Model state, per page of the table (independent of mwpm's own encoding):
+ *   M_HELD     the test holds it (owner = allocation id; canaries at both ends)
+ *   M_RELEASED the test freed it: mwpm must report it free-dirty until handed out again
+ *   M_FOREIGN  a foreign sbrk caller (the test, acting as one) owns bytes of it
+ * Pages the model never saw are unknown: mwpm may hold them free-zeroed.
+ */
+#include "mwpm-model.h"
+
+#include "mono-wasm-pagemgr.h"
+#include "mwpm-platform.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#define P MWPM_PAGE_SIZE
+#define MAX_PAGES (((uint64_t)1 << 32) / P)
+#define MAX_LIVE 512
+#define MAX_FOREIGN 64
+
+enum { M_UNKNOWN = 0, M_HELD, M_RELEASED, M_FOREIGN };
+
+typedef struct {
+	uint32_t first, count, id;
+} Live;
+
+typedef struct {
+	uint64_t offset, size;
+	uint8_t fill;
+} Foreign;
+
+static uint8_t m_page[MAX_PAGES];
+static uint32_t m_owner[MAX_PAGES];
+static Live live[MAX_LIVE];
+static unsigned nlive;
+static Foreign foreign[MAX_FOREIGN];
+static unsigned nforeign;
+static uint64_t m_held, m_released, m_bytes_zeroed, op;
+#define RECENT 64
+static uint32_t recent_release[RECENT], recent_next; /* first pages of recent frees */
+static uint32_t next_id;
+static uintptr_t base;
+static const ModelConfig *conf;
+
+static uint64_t
+rng_next (ModelSource *s, uint64_t bound)
+{
+	uint64_t z = (s->state += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return (z ^ (z >> 31)) % bound;
+}
+
+static uint64_t
+bytes_next (ModelSource *s, uint64_t bound)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 4; i++) {
+		if (s->state >= s->size) {
+			s->exhausted = true;
+			break;
+		}
+		v = v << 8 | s->data[s->state++];
+		if ((v >> 8) >= bound)
+			break;
+	}
+	return v % bound;
+}
+
+void
+model_source_rng (ModelSource *src, uint64_t seed)
+{
+	memset (src, 0, sizeof *src);
+	src->next = rng_next;
+	src->state = seed;
+}
+
+void
+model_source_bytes (ModelSource *src, const uint8_t *data, uint64_t size)
+{
+	memset (src, 0, sizeof *src);
+	src->next = bytes_next;
+	src->data = data;
+	src->size = size;
+}
+
+#define FAIL(...)                                                                               \
+	do {                                                                                    \
+		printf ("# model failure: seed %" PRIu64 ", operation %" PRIu64 ": ", conf->seed, op); \
+		printf (__VA_ARGS__);                                                           \
+		printf ("\n");                                                                  \
+		fflush (stdout);                                                                \
+		return 1;                                                                       \
+	} while (0)
+
+static inline uint32_t
+page_index (const void *p)
+{
+	return (uint32_t)(((uintptr_t)p - base) / P);
+}
+
+static inline uint64_t *
+page_word (uint32_t page, size_t byte)
+{
+	return (uint64_t *)(base + (uintptr_t)page * P + byte);
+}
+
+static inline uint64_t
+canary (uint32_t id, uint32_t page)
+{
+	uint64_t z = ((uint64_t)id << 32 | page) * 0x9e3779b97f4a7c15ull;
+	return z ^ (z >> 29) ^ 0x5bd1e995u;
+}
+
+static int
+check_canaries (uint32_t first, uint32_t count)
+{
+	for (uint32_t p = first; p < first + count; p++) {
+		uint64_t c = canary (m_owner[p], p);
+		if (*page_word (p, 0) != c || *page_word (p, P - 8) != ~c)
+			FAIL ("canary of page %u (allocation %u) overwritten", p, m_owner[p]);
+	}
+	return 0;
+}
+
+static int
+check_stats (void)
+{
+	MwpmStats s;
+	mwpm_get_stats (&s);
+	if (s.pages_in_use != m_held)
+		FAIL ("pages_in_use %zu, model %" PRIu64, s.pages_in_use, m_held);
+	if (s.pages_free_dirty != m_released)
+		FAIL ("pages_free_dirty %zu, model %" PRIu64, s.pages_free_dirty, m_released);
+	if (s.bytes_zeroed != m_bytes_zeroed)
+		FAIL ("bytes_zeroed %" PRIu64 ", model %" PRIu64, s.bytes_zeroed, m_bytes_zeroed);
+	if (s.largest_free_run > s.pages_free_zeroed + s.pages_free_dirty)
+		FAIL ("largest free run %zu exceeds the free pages", s.largest_free_run);
+	if ((uint64_t)(s.span_end_page - s.span_first_page) !=
+	    (uint64_t)s.pages_in_use + s.pages_free_zeroed + s.pages_free_dirty + s.pages_external)
+		FAIL ("span of %zu pages, states add up to %zu", s.span_end_page - s.span_first_page,
+		      s.pages_in_use + s.pages_free_zeroed + s.pages_free_dirty + s.pages_external);
+	return 0;
+}
+
+/* A word of every page, and now and then a whole page, must read zero. */
+static int
+check_zero (ModelSource *src, uint32_t first, uint32_t count, ModelCounts *k)
+{
+	for (uint32_t p = first; p < first + count; p++) {
+		size_t w = (size_t)src->next (src, P / 8) * 8;
+		if (*page_word (p, 0) || *page_word (p, P - 8) || *page_word (p, w))
+			FAIL ("zeroed allocation: page %u does not read zero", p);
+		if (src->next (src, 64) == 0) {
+			for (size_t b = 0; b < P; b += 8) {
+				if (*page_word (p, b))
+					FAIL ("zeroed allocation: page %u byte %zu not zero", p, b);
+			}
+		}
+		k->zero_checks++;
+	}
+	return 0;
+}
+
+/* First fit: no run of n pages the model knows to be free lies below the result. */
+static int
+check_first_fit (uint32_t got, uint32_t n)
+{
+	uint32_t run = 0;
+	for (uint32_t p = 0; p < got; p++) {
+		run = m_page[p] == M_RELEASED ? run + 1 : 0;
+		if (run >= n)
+			FAIL ("first fit: %u released pages end at page %u, below the result %u", n, p, got);
+	}
+	return 0;
+}
+
+static int
+do_alloc (ModelSource *src, ModelCounts *k)
+{
+	if (nlive == MAX_LIVE)
+		return 0;
+	/* Sizes: mostly 1-4 pages, sometimes up to 32, rarely up to 256; any byte count. */
+	uint64_t r = src->next (src, 100);
+	uint64_t pages = r < 75 ? 1 + src->next (src, 4) : r < 98 ? 1 + src->next (src, 32) : 1 + src->next (src, 256);
+	size_t size = (size_t)((pages - 1) * P + 1 + src->next (src, P));
+	size_t align = src->next (src, 8) == 0 ? (size_t)P << src->next (src, 7) : (src->next (src, 2) ? 0 : 1u << src->next (src, 16));
+	int flags = src->next (src, 2) ? MWPM_ZEROED : 0;
+	bool inject = src->next (src, 50) == 0;
+	MwpmStats before;
+	mwpm_get_stats (&before);
+	if (inject) {
+		mwpm_platform_fail_next_sbrk (1);
+		k->injected_failures++;
+	}
+	errno = 0;
+	char *a = align ? mwpm_alloc_aligned (size, align, flags) : mwpm_alloc_range (size, flags);
+	if (inject)
+		mwpm_platform_fail_next_sbrk (0);
+	if (!a) {
+		if (errno != ENOMEM)
+			FAIL ("alloc of %zu bytes failed with errno %d", size, errno);
+		MwpmStats after;
+		mwpm_get_stats (&after);
+		if (after.pages_in_use != before.pages_in_use || after.bytes_zeroed != before.bytes_zeroed)
+			FAIL ("a failed alloc changed the pages in use or zeroed bytes");
+		k->alloc_enomem++;
+		return 0;
+	}
+	size_t eff_align = align > P ? align : P;
+	if (((uintptr_t)a - base) % eff_align)
+		FAIL ("result %p not aligned to %zu", (void *)a, eff_align);
+	uint32_t first = page_index (a), n = (uint32_t)((size + P - 1) / P);
+	uint32_t dirty = 0;
+	for (uint32_t p = first; p < first + n; p++) {
+		if (m_page[p] == M_HELD || m_page[p] == M_FOREIGN)
+			FAIL ("page %u handed out while %s", p, m_page[p] == M_HELD ? "held" : "foreign");
+		dirty += m_page[p] == M_RELEASED;
+	}
+	if (eff_align == P && src->next (src, 16) == 0 && check_first_fit (first, n))
+		return 1;
+	if (flags & MWPM_ZEROED) {
+		m_bytes_zeroed += (uint64_t)dirty * P;
+		k->bytes_zeroed += (uint64_t)dirty * P;
+		if (check_zero (src, first, n, k))
+			return 1;
+	}
+	uint32_t id = ++next_id;
+	for (uint32_t p = first; p < first + n; p++) {
+		m_page[p] = M_HELD;
+		m_owner[p] = id;
+		*page_word (p, 0) = canary (id, p);
+		*page_word (p, P - 8) = ~canary (id, p);
+	}
+	m_released -= dirty;
+	m_held += n;
+	live[nlive++] = (Live){ first, n, id };
+	k->allocs++;
+	return 0;
+}
+
+static int
+release_pages (uint32_t first, uint32_t count)
+{
+	if (check_canaries (first, count))
+		return 1;
+	if (mwpm_free_range ((void *)(base + (uintptr_t)first * P), (size_t)count * P) != 0)
+		FAIL ("free of pages [%u, +%u) failed", first, count);
+	for (uint32_t p = first; p < first + count; p++)
+		m_page[p] = M_RELEASED;
+	recent_release[recent_next++ % RECENT] = first;
+	m_held -= count;
+	m_released += count;
+	return 0;
+}
+
+static int
+do_free (ModelSource *src, ModelCounts *k)
+{
+	if (!nlive)
+		return 0;
+	unsigned i = (unsigned)src->next (src, nlive);
+	Live *l = &live[i];
+	if (l->count == 1 || src->next (src, 3)) {
+		if (release_pages (l->first, l->count))
+			return 1;
+		live[i] = live[--nlive];
+		k->frees++;
+		return 0;
+	}
+	/* Part of it, [off, off + len): a head, a tail or a middle, never all of it. */
+	uint32_t off = (uint32_t)src->next (src, l->count);
+	uint32_t len = 1 + (uint32_t)src->next (src, l->count - off);
+	if (off == 0 && len == l->count)
+		len--;
+	if (release_pages (l->first + off, len))
+		return 1;
+	Live head = { l->first, off, l->id };
+	Live tail = { l->first + off + len, l->count - off - len, l->id };
+	*l = head.count ? head : tail;
+	if (head.count && tail.count) {
+		if (nlive < MAX_LIVE)
+			live[nlive++] = tail;
+		else if (release_pages (tail.first, tail.count)) /* no room to track it */
+			return 1;
+	}
+	k->partial_frees++;
+	return 0;
+}
+
+static int
+do_foreign (ModelSource *src, ModelCounts *k)
+{
+	if (nforeign == MAX_FOREIGN)
+		return 0;
+	uint64_t size = 4 + src->next (src, 3 * P) / 4 * 4;
+	uint64_t off;
+	if (mwpm_platform_foreign_sbrk ((int64_t)size, &off) != 0)
+		return 0;
+	uint8_t fill = (uint8_t)(1 + src->next (src, 255));
+	memset ((void *)(base + (uintptr_t)off), fill, (size_t)size);
+	foreign[nforeign++] = (Foreign){ off, size, fill };
+	for (uint64_t p = off / P; p <= (off + size - 1) / P; p++) {
+		if (m_page[p] == M_HELD || m_page[p] == M_RELEASED)
+			FAIL ("foreign sbrk returned page %" PRIu64 ", which mwpm handed out", p);
+		m_page[p] = M_FOREIGN;
+	}
+	k->foreign++;
+	return 0;
+}
+
+static int
+check_foreign (void)
+{
+	for (unsigned i = 0; i < nforeign; i++) {
+		const uint8_t *b = (const uint8_t *)(base + (uintptr_t)foreign[i].offset);
+		if (b[0] != foreign[i].fill || b[foreign[i].size - 1] != foreign[i].fill)
+			FAIL ("foreign memory at offset %" PRIu64 " was overwritten", foreign[i].offset);
+		if (mwpm_owns (b) || mwpm_owns (b + foreign[i].size - 1))
+			FAIL ("mwpm claims foreign memory at offset %" PRIu64, foreign[i].offset);
+	}
+	return 0;
+}
+
+/* Calls that must fail or do nothing. */
+static int
+do_bad_call (ModelSource *src, ModelCounts *k)
+{
+	MwpmStats before, after;
+	mwpm_get_stats (&before);
+	switch (src->next (src, 7)) {
+	case 0:
+		errno = 0;
+		if (mwpm_alloc_range (0, 0) || errno != EINVAL)
+			FAIL ("size 0 accepted");
+		break;
+	case 1:
+		errno = 0;
+		if (mwpm_alloc_range (P, 2 << src->next (src, 30)) || errno != EINVAL)
+			FAIL ("unknown flag accepted");
+		break;
+	case 2:
+		errno = 0;
+		if (mwpm_alloc_aligned (P, 3 * P, 0) || errno != EINVAL)
+			FAIL ("alignment 3 pages accepted");
+		break;
+	case 3:
+		errno = 0;
+		if (mwpm_free_range ((void *)(base + 64 * P + 1 + src->next (src, P - 1)), P) != -1 || errno != EINVAL)
+			FAIL ("unaligned free accepted");
+		break;
+	case 4: { /* a page the test released earlier: a double free */
+		uint32_t p = recent_release[src->next (src, RECENT)];
+		if (m_page[p] == M_RELEASED && mwpm_free_range ((void *)(base + (uintptr_t)p * P), P) != 0)
+			FAIL ("double free did not return 0");
+		k->stray_frees++;
+		break;
+	}
+	case 5: /* foreign memory */
+		if (nforeign) {
+			Foreign *f = &foreign[src->next (src, nforeign)];
+			uint64_t pg = f->offset / P * P; /* the page holding its first byte */
+			if (mwpm_free_range ((void *)(base + (uintptr_t)pg), P) != 0)
+				FAIL ("free of foreign memory did not return 0");
+		}
+		k->stray_frees++;
+		break;
+	default: /* never mapped: the top of the space */
+		if (mwpm_free_range ((void *)(base + (uintptr_t)(MAX_PAGES - 2) * P), P) != 0)
+			FAIL ("free of never-mapped memory did not return 0");
+		k->stray_frees++;
+		break;
+	}
+	mwpm_get_stats (&after);
+	if (after.pages_in_use != before.pages_in_use || after.pages_free_dirty != before.pages_free_dirty ||
+	    after.pages_external != before.pages_external)
+		FAIL ("a rejected or stray call changed pages");
+	k->bad_calls++;
+	return 0;
+}
+
+int
+model_run (ModelSource *src, const ModelConfig *cfg, ModelCounts *k)
+{
+	conf = cfg;
+	memset (k, 0, sizeof *k);
+	memset (m_page, 0, sizeof m_page);
+	nlive = nforeign = 0;
+	memset (recent_release, 0, sizeof recent_release);
+	m_held = m_released = m_bytes_zeroed = 0;
+	next_id = 0;
+	mwpm_platform_host_reset (cfg->memory_max, 0);
+	mwpm_reset_for_tests ();
+	MwpmPlatformInfo info;
+	mwpm_platform_info (&info);
+	base = info.base;
+
+	for (op = 0; op < cfg->ops && !src->exhausted; op++) {
+		/* Keep live memory bounded: free more often when much is held. */
+		uint64_t hold_limit = (cfg->memory_max ? cfg->memory_max : (768ull << 20)) / P / 2;
+		uint64_t r = src->next (src, 100);
+		int err;
+		if (r < 2)
+			err = do_foreign (src, k);
+		else if (r < 6)
+			err = do_bad_call (src, k);
+		else if (r < (uint64_t)(52 + (m_held > hold_limit ? -30 : 0) + (nlive < 8 ? 20 : 0)))
+			err = do_alloc (src, k);
+		else
+			err = do_free (src, k);
+		if (err || check_stats ())
+			return 1;
+		if (cfg->check_every && op % cfg->check_every == 0) {
+			k->invariant_checks++;
+			if (mwpm_check_invariants () != 0)
+				FAIL ("mwpm_check_invariants failed");
+			if (nlive) {
+				Live *l = &live[src->next (src, nlive)];
+				if (check_canaries (l->first, l->count))
+					return 1;
+			}
+		}
+	}
+	/* The end: everything still held is intact; give it back; all foreign memory intact. */
+	while (nlive) {
+		if (release_pages (live[nlive - 1].first, live[nlive - 1].count))
+			return 1;
+		nlive--;
+	}
+	if (check_stats () || check_foreign ())
+		return 1;
+	k->invariant_checks++;
+	if (mwpm_check_invariants () != 0)
+		FAIL ("mwpm_check_invariants failed at the end");
+	return 0;
+}

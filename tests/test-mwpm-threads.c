@@ -1,0 +1,151 @@
+/*
+ * test-mwpm-threads.c: threads hammer mwpm at once: allocate (zeroed or not), check zeroed
+ * memory, write canaries, free parts (head, middle, tail), verify the rest, free it; one thread
+ * also runs mwpm_check_invariants(). Natively under TSan and ASan, as wasm with pthreads.
+ *   test-mwpm-threads [--threads N] [--ops N] [--seed N]
+ */
+#include "mono-wasm-pagemgr.h"
+#include "mwpm-platform.h"
+#include "tap.h"
+
+#include <inttypes.h>
+#if MONO_CONFIG_THREADS
+#include <pthread.h>
+#endif
+
+#define P MWPM_PAGE_SIZE
+#define SLOTS 16
+
+typedef struct {
+	int id;
+	uint64_t ops, seed;
+	uint64_t done, zero_checked, errors;
+} Worker;
+
+static uint64_t
+pattern (int id, uint64_t n, size_t page)
+{
+	return ((uint64_t)id << 48) ^ (n << 16) ^ page ^ 0xa5a5a5a5ull;
+}
+
+#if MONO_CONFIG_THREADS
+static void *
+work (void *arg)
+{
+	Worker *w = arg;
+	TestRng rng = { w->seed };
+	struct {
+		char *p;
+		size_t pages;
+		uint64_t n;
+		unsigned char live[64];
+	} slot[SLOTS] = { { 0 } };
+	for (uint64_t i = 0; i < w->ops; i++) {
+		int s = (int)test_rng_below (&rng, SLOTS);
+		if (!slot[s].p) {
+			size_t pages = 1 + (size_t)test_rng_below (&rng, 12);
+			int zeroed = (int)test_rng_below (&rng, 2);
+			size_t align = test_rng_below (&rng, 4) == 0 ? (size_t)P << test_rng_below (&rng, 4) : P;
+			char *p = mwpm_alloc_aligned (pages * P, align, zeroed ? MWPM_ZEROED : 0);
+			if (!p) {
+				w->errors++;
+				continue;
+			}
+			for (size_t k = 0; k < pages; k++) {
+				uint64_t *q = (uint64_t *)(p + k * P);
+				if (zeroed && (q[0] || q[P / 16] || q[P / 8 - 1]))
+					w->errors++;
+				q[0] = q[P / 8 - 1] = pattern (w->id, i, k);
+				slot[s].live[k] = 1;
+			}
+			w->zero_checked += zeroed ? pages : 0;
+			slot[s].p = p;
+			slot[s].pages = pages;
+			slot[s].n = i;
+			continue;
+		}
+		/* Verify, then free a part or the rest. */
+		size_t k0 = (size_t)test_rng_below (&rng, slot[s].pages), len = 1 + (size_t)test_rng_below (&rng, slot[s].pages - k0);
+		int all = test_rng_below (&rng, 3) == 0;
+		for (size_t k = 0; k < slot[s].pages; k++) {
+			if (!slot[s].live[k])
+				continue;
+			uint64_t *q = (uint64_t *)(slot[s].p + k * P);
+			if (q[0] != pattern (w->id, slot[s].n, k) || q[P / 8 - 1] != pattern (w->id, slot[s].n, k))
+				w->errors++;
+			if (all || (k >= k0 && k < k0 + len)) {
+				/* Only pages still held: the others may be another thread's by now. */
+				slot[s].live[k] = 0;
+				mwpm_free_range (q, P);
+			}
+		}
+		int any = 0;
+		for (size_t k = 0; k < slot[s].pages; k++)
+			any |= slot[s].live[k];
+		if (!any)
+			slot[s].p = NULL;
+		if (w->id == 0 && i % 512 == 0 && mwpm_check_invariants () != 0)
+			w->errors++;
+		w->done++;
+	}
+	for (int s = 0; s < SLOTS; s++) {
+		for (size_t k = 0; slot[s].p && k < slot[s].pages; k++) {
+			if (slot[s].live[k])
+				mwpm_free_range (slot[s].p + k * P, P);
+		}
+	}
+	return NULL;
+}
+#endif
+
+static uint64_t nthreads, ops, seed;
+
+static int
+case_threads (void)
+{
+#if MONO_CONFIG_THREADS
+	mwpm_platform_host_reset (0, 0);
+	mwpm_reset_for_tests ();
+	pthread_t t[16];
+	Worker w[16] = { { 0 } };
+	if (nthreads > 16)
+		nthreads = 16;
+	for (uint64_t i = 0; i < nthreads; i++) {
+		w[i].id = (int)i;
+		w[i].ops = ops;
+		w[i].seed = seed + i;
+		T_CHECK (pthread_create (&t[i], NULL, work, &w[i]) == 0, "pthread_create");
+	}
+	uint64_t errors = 0;
+	for (uint64_t i = 0; i < nthreads; i++) {
+		pthread_join (t[i], NULL);
+		errors += w[i].errors;
+		tap_diag ("thread %d: %" PRIu64 " verify/free steps, %" PRIu64 " zeroed pages checked", w[i].id, w[i].done,
+			  w[i].zero_checked);
+	}
+	MwpmStats s;
+	mwpm_get_stats (&s);
+	tap_diag ("%" PRIu64 " threads, lock contended %" PRIu64 " times, %" PRIu64 " allocs, bytes zeroed %" PRIu64,
+		  nthreads, s.lock_contended, s.alloc_calls, s.bytes_zeroed);
+	T_CHECK (errors == 0, "%" PRIu64 " canary, zero or allocation errors", errors);
+	T_CHECK (s.pages_in_use == 0, "%zu pages still in use", s.pages_in_use);
+	T_CHECK (mwpm_check_invariants () == 0, "invariants");
+	return 0;
+#else
+	return 0;
+#endif
+}
+
+int
+main (int argc, char **argv)
+{
+	nthreads = test_arg_u64 (argc, argv, "--threads", 4);
+	ops = test_arg_u64 (argc, argv, "--ops", 20000);
+	seed = test_arg_u64 (argc, argv, "--seed", 7);
+#if MONO_CONFIG_THREADS
+	tap_case ("threads allocate, verify and free concurrently", case_threads);
+#else
+	tap_case ("threads allocate, verify and free concurrently # SKIP single-threaded build", case_threads);
+#endif
+	return tap_done ();
+}

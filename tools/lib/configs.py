@@ -1,0 +1,40 @@
+"""The project's build configurations and test suites: the one place that lists them.
+
+A configuration is a meson build folder build/<name> made with a cross file (or none) and
+options. A suite is what ./tools/test --suite NAME runs: meson tests of some configurations,
+or a runner of its own (the browser, the pool scenario).
+"""
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Config:
+    name: str
+    cross: str | None = None          # file in cross/, without .txt
+    options: tuple = ()               # meson -D options
+    env: dict = field(default_factory=dict, hash=False, compare=False)  # CC for native builds
+    about: str = ''
+
+
+CONFIGS = {c.name: c for c in [
+    Config('native', None, ('-Db_sanitize=address,undefined',), {'CC': 'gcc'},
+           'gcc with AddressSanitizer + UndefinedBehaviorSanitizer'),
+    Config('native-4k', None, ('-Db_sanitize=address,undefined', '-Dpage_size=4096'), {'CC': 'clang'},
+           'clang, ASan+UBSan, 4 KiB mwpm pages'),
+    Config('native-tsan', None, ('-Db_sanitize=thread',), {'CC': 'clang'},
+           'clang with ThreadSanitizer'),
+    Config('fuzz', None, ('-Dfuzz=true', '-Db_sanitize=address,undefined', '-Db_lundef=false'), {'CC': 'clang'},
+           'clang libFuzzer targets'),
+    Config('wasm', 'emscripten', (), {}, 'emscripten 3.1.6, single-threaded'),
+    Config('wasm-threads', 'emscripten', ('-Dthreads=true',), {}, 'emscripten 3.1.6 with pthreads'),
+    Config('wasm-nommap', 'emscripten', ('-Dwasm_mmap=disabled',), {}, 'emscripten, built without mwpm'),
+    Config('wasm-16k', 'emscripten', ('-Dpage_size=16384',), {}, 'emscripten, 16 KiB mwpm pages'),
+]}
+
+# Suites run by ./tools/test, in this order. Each maps to configurations whose meson tests it
+# runs; 'runner' names a script in tools/ for suites with their own driver.
+SUITES = {
+    'native': {'configs': ['native', 'native-4k', 'native-tsan', 'fuzz']},
+    'wasm': {'configs': ['wasm', 'wasm-nommap', 'wasm-16k']},
+    'wasm-threads': {'configs': ['wasm-threads']},
+}
