@@ -1,0 +1,75 @@
+/*
+ * mono-options.h: the runtime's options, one table for every source (command line,
+ * MONO_ENV_OPTIONS, the browser page's query string).
+ *
+ * Forms: --name, --no-name (booleans), --name=value, --name value.
+ * Booleans accept on/off, true/false, yes/no, 1/0 in any case. Sizes accept a K, M or G suffix.
+ * The environment is read first, the command line after it, so the command line wins.
+ * Parsing is all-or-nothing: on any error nothing is applied.
+ */
+#ifndef MONO_UTILS_MONO_OPTIONS_H
+#define MONO_UTILS_MONO_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef enum {
+	MONO_OPTION_BOOL,
+	MONO_OPTION_INT,     /* signed 64-bit, within [min, max] */
+	MONO_OPTION_SIZE,    /* bytes, with optional K/M/G suffix, within [min, max] */
+	MONO_OPTION_STRING,
+} MonoOptionType;
+
+typedef union {
+	bool b;
+	int64_t i;
+	const char *s;
+} MonoOptionValue;
+
+typedef struct MonoOptionDef MonoOptionDef;
+/* Extra check of a parsed value; returns 0, or -1 with a message in err. */
+typedef int (*MonoOptionCheck) (const MonoOptionDef *def, MonoOptionValue value, char *err, size_t errlen);
+
+struct MonoOptionDef {
+	const char *name;          /* without the leading -- */
+	MonoOptionType type;
+	const char *default_value; /* in the same text form as on the command line */
+	const char *help;
+	int64_t min, max;          /* INT and SIZE; both 0: no limit */
+	MonoOptionCheck check;     /* may be NULL */
+};
+
+/* Adds rows to the table (the pointer must stay valid). The runtime's own rows
+ * (mono-wasm-mmap, ...) are always present. -1 when a name is already registered. */
+int mono_options_register (const MonoOptionDef *defs, size_t count);
+
+/* Parses MONO_ENV_OPTIONS (env may be NULL: read from getenv) then argv[1..argc).
+ * Recognised options are removed from argv and *argc adjusted; other arguments stay in order.
+ * On error: returns -1 with a message naming the option and the accepted values in err, and
+ * nothing is applied. `--help-options` sets *help_requested (may be NULL). */
+int mono_options_parse (int *argc, char **argv, const char *env, bool *help_requested,
+                        char *err, size_t errlen);
+/* Parses a single "--name=value" style list separated by spaces, e.g. from a URL query. */
+int mono_options_parse_string (const char *text, char *err, size_t errlen);
+
+bool mono_option_bool (const char *name);
+int64_t mono_option_int (const char *name);
+const char *mono_option_string (const char *name);
+/* True when set by the environment or the command line (not the default). */
+bool mono_option_is_set (const char *name);
+
+void mono_options_print_help (FILE *out);
+
+/* The usual start of a program: parses, prints the help or an error (exit status 2), and
+ * applies the runtime's options (the mmap backend). Returns 0 to go on, 1 when --help-options
+ * was printed (exit 0), 2 on error. */
+int mono_options_startup (int *argc, char **argv);
+/* Applies the runtime's own options (selects the mmap backend). -1 with err when refused. */
+int mono_options_apply_runtime (char *err, size_t errlen);
+
+/* Tests only: back to defaults, extra rows forgotten. */
+void mono_options_reset_for_tests (void);
+
+#endif

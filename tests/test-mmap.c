@@ -1,0 +1,292 @@
+/*
+ * test-mmap.c: the mmap layer (mono/utils/mono-mmap.h) on every backend this build has:
+ * routing, aligned allocations of every power of two up to 4 MiB, partial frees where the
+ * capability record allows them, zeroing of reused dirty pages, exact accounting after random
+ * sequences (against a model of live requests), and bad input changing nothing.
+ */
+#include "mono-config.h"
+#include "mono-mmap.h"
+#include "mono-options.h"
+#include "tap.h"
+
+#ifdef ENABLE_WASM_MMAP
+#include "mono-wasm-pagemgr.h"
+#endif
+
+#include <errno.h>
+
+static MonoMmapBackend backends[3];
+static int nbackends;
+static MonoMmapBackend current;
+static char err[256];
+
+static int
+use (MonoMmapBackend b)
+{
+	mono_mmap_reset_for_tests ();
+#ifdef ENABLE_WASM_MMAP
+	if (b == MONO_MMAP_BACKEND_MWPM)
+		mwpm_reset_for_tests ();
+#endif
+	current = b;
+	return mono_mmap_select_backend (b, err, sizeof (err));
+}
+
+static bool
+all_zero (const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	for (size_t i = 0; i < n; i += 8)
+		if (*(const uint64_t *)(c + i))
+			return false;
+	return true;
+}
+
+static bool
+owned_by_mwpm (const void *p)
+{
+#ifdef ENABLE_WASM_MMAP
+	return mwpm_owns (p);
+#else
+	(void)p;
+	return false;
+#endif
+}
+
+/* Every backend: routing follows the option. */
+static int
+case_routing (void)
+{
+	for (int on = 0; on <= 1; on++) {
+		mono_options_reset_for_tests ();
+		mono_mmap_reset_for_tests ();
+#ifdef ENABLE_WASM_MMAP
+		mwpm_reset_for_tests ();
+#else
+		if (on)
+			continue;
+#endif
+		T_CHECK (mono_options_parse_string (on ? "--mono-wasm-mmap=on" : "--mono-wasm-mmap=off", err, sizeof (err)) == 0, "%s", err);
+		T_CHECK (mono_options_apply_runtime (err, sizeof (err)) == 0, "%s", err);
+		void *p = mono_valloc (NULL, 100000, 0, MONO_MEM_ACCOUNT_OTHER);
+		void *q = mono_valloc_aligned (1 << 20, 1 << 20, MONO_MMAP_NOZERO, MONO_MEM_ACCOUNT_MAJOR);
+		T_CHECK (p && q, "allocations");
+		T_CHECK (owned_by_mwpm (p) == (bool)on && owned_by_mwpm (q) == (bool)on, "mwpm owns the memory iff the option is on");
+		T_CHECK (strcmp (mono_mmap_caps ()->name, on ? "mwpm" : (MONO_CONFIG_WASM ? "libc" : "posix")) == 0,
+		         "backend %s", mono_mmap_caps ()->name);
+		T_CHECK (mono_vfree (p, 100000, MONO_MEM_ACCOUNT_OTHER) == 0 && mono_vfree (q, 1 << 20, MONO_MEM_ACCOUNT_MAJOR) == 0, "frees");
+		T_CHECK (mono_mmap_check () == 0, "consistent");
+	}
+	mono_options_reset_for_tests ();
+	return 0;
+}
+
+static int
+case_aligned (void)
+{
+	for (int bi = 0; bi < nbackends; bi++) {
+		T_CHECK (use (backends[bi]) == 0, "%s", err);
+		const MonoMmapCaps *caps = mono_mmap_caps ();
+		size_t page = caps->page_size;
+		for (size_t align = page; align <= (4u << 20); align <<= 1) {
+			size_t sizes[] = { 1, page, 3 * page, align, align + page };
+			for (size_t si = 0; si < 5; si++) {
+				size_t size = sizes[si];
+				uint8_t *p = mono_valloc_aligned (size, align, 0, MONO_MEM_ACCOUNT_MAJOR);
+				T_CHECK (p != NULL, "%s: size %zu align %zu: errno %d", caps->name, size, align, errno);
+				T_CHECK (((uintptr_t)p & (align - 1)) == 0, "%s: %p not aligned to %zu", caps->name, (void *)p, align);
+				size_t len = (size + page - 1) / page * page;
+				T_CHECK (all_zero (p, len), "%s: fresh memory reads zero", caps->name);
+				memset (p, 0xa5, len);
+				MonoMmapStats st;
+				mono_mmap_get_stats (&st);
+				T_CHECK (st.live_bytes[MONO_MEM_ACCOUNT_MAJOR] == len, "%s: accounted %llu, requested %zu", caps->name,
+				         (unsigned long long)st.live_bytes[MONO_MEM_ACCOUNT_MAJOR], len);
+				if (caps->partial_free && len >= 3 * page) {
+					/* Middle, then head, then the rest. */
+					T_CHECK (mono_vfree (p + page, page, MONO_MEM_ACCOUNT_MAJOR) == 0, "%s: free middle", caps->name);
+					T_CHECK (p[0] == 0xa5 && p[2 * page] == 0xa5, "%s: neighbours intact", caps->name);
+					T_CHECK (mono_vfree (p, page, MONO_MEM_ACCOUNT_MAJOR) == 0, "%s: free head", caps->name);
+					T_CHECK (mono_vfree (p + 2 * page, len - 2 * page, MONO_MEM_ACCOUNT_MAJOR) == 0, "%s: free tail", caps->name);
+				} else {
+					if (!caps->partial_free && len >= 2 * page) {
+						errno = 0;
+						T_CHECK (mono_vfree (p + page, page, MONO_MEM_ACCOUNT_MAJOR) == -1 && errno == EINVAL,
+						         "%s: a part cannot be freed", caps->name);
+					}
+					T_CHECK (mono_vfree (p, size, MONO_MEM_ACCOUNT_MAJOR) == 0, "%s: free whole", caps->name);
+				}
+				mono_mmap_get_stats (&st);
+				T_CHECK (st.live_total == 0 && st.backend_bytes_live == 0, "%s: nothing left", caps->name);
+				T_CHECK (mono_mmap_check () == 0, "%s: consistent", caps->name);
+			}
+		}
+	}
+	return 0;
+}
+
+/* A missing zeroing shows only on reused dirty pages: dirty them, free, take them again. */
+static int
+case_dirty_reuse (void)
+{
+	for (int bi = 0; bi < nbackends; bi++) {
+		T_CHECK (use (backends[bi]) == 0, "%s", err);
+		const MonoMmapCaps *caps = mono_mmap_caps ();
+		size_t len = 16 * caps->page_size;
+		for (int round = 0; round < 4; round++) {
+			uint8_t *p = mono_valloc (NULL, len, round == 3 ? MONO_MMAP_NOZERO : 0, MONO_MEM_ACCOUNT_NURSERY);
+			T_CHECK (p != NULL, "alloc");
+			if (round < 3)
+				T_CHECK (all_zero (p, len), "%s: round %d: reused memory reads zero", caps->name, round);
+			memset (p, 0x5a + round, len);
+			T_CHECK (mono_vfree (p, len, MONO_MEM_ACCOUNT_NURSERY) == 0, "free");
+		}
+		MonoMmapStats st;
+		mono_mmap_get_stats (&st);
+		if (caps->backend == MONO_MMAP_BACKEND_MWPM) {
+			/* Rounds 1 and 2 reused dirty pages and zeroed them; round 3 asked for no zeroing. */
+			T_CHECK (st.bytes_zeroed == 2 * len, "mwpm zeroed %llu bytes, expected %zu", (unsigned long long)st.bytes_zeroed, 2 * len);
+		} else if (caps->backend == MONO_MMAP_BACKEND_LIBC) {
+			T_CHECK (st.bytes_zeroed >= 4 * len, "libc zeroes every byte it maps: %llu", (unsigned long long)st.bytes_zeroed);
+		}
+	}
+	return 0;
+}
+
+typedef struct {
+	uint8_t *p;
+	size_t len;
+	MonoMemAccountType type;
+} Live;
+
+static int
+case_random_accounting (void)
+{
+	enum { SLOTS = 64 };
+	for (int bi = 0; bi < nbackends; bi++) {
+		T_CHECK (use (backends[bi]) == 0, "%s", err);
+		const MonoMmapCaps *caps = mono_mmap_caps ();
+		size_t page = caps->page_size;
+		Live live[SLOTS] = { 0 };
+		uint64_t model[MONO_MEM_ACCOUNT_COUNT] = { 0 };
+		TestRng rng = { 42 + (uint64_t)bi };
+		for (int step = 0; step < 3000; step++) {
+			Live *l = &live[test_rng_below (&rng, SLOTS)];
+			if (!l->p) {
+				size_t pages = 1 + test_rng_below (&rng, 12);
+				size_t align = page << test_rng_below (&rng, 4);
+				l->type = (MonoMemAccountType)test_rng_below (&rng, MONO_MEM_ACCOUNT_COUNT);
+				size_t size = pages * page - test_rng_below (&rng, page);
+				l->p = test_rng_below (&rng, 2) ? mono_valloc_aligned (size, align, 0, l->type) : mono_valloc (NULL, size, 0, l->type);
+				T_CHECK (l->p != NULL, "%s: alloc at step %d", caps->name, step);
+				l->len = pages * page;
+				model[l->type] += l->len;
+			} else if (caps->partial_free && l->len > page && test_rng_below (&rng, 2)) {
+				/* Free the first or last page. */
+				if (test_rng_below (&rng, 2)) {
+					T_CHECK (mono_vfree (l->p, page, l->type) == 0, "head");
+					l->p += page;
+				} else {
+					T_CHECK (mono_vfree (l->p + l->len - page, page, l->type) == 0, "tail");
+				}
+				l->len -= page;
+				model[l->type] -= page;
+			} else {
+				T_CHECK (mono_vfree (l->p, l->len, l->type) == 0, "%s: free at step %d", caps->name, step);
+				model[l->type] -= l->len;
+				l->p = NULL;
+			}
+			MonoMmapStats st;
+			mono_mmap_get_stats (&st);
+			uint64_t total = 0;
+			for (int t = 0; t < MONO_MEM_ACCOUNT_COUNT; t++) {
+				T_CHECK (st.live_bytes[t] == model[t], "%s: step %d: %s accounted %llu, live requests %llu", caps->name, step,
+				         mono_mem_account_name ((MonoMemAccountType)t), (unsigned long long)st.live_bytes[t],
+				         (unsigned long long)model[t]);
+				total += model[t];
+			}
+			T_CHECK (st.live_total == total, "total");
+			if (step % 100 == 0)
+				T_CHECK (mono_mmap_check () == 0, "%s: consistent at step %d", caps->name, step);
+		}
+		for (int i = 0; i < SLOTS; i++)
+			if (live[i].p)
+				T_CHECK (mono_vfree (live[i].p, live[i].len, live[i].type) == 0, "final free");
+		T_CHECK (mono_mmap_check () == 0, "consistent at the end");
+	}
+	return 0;
+}
+
+static int
+same_stats (const MonoMmapStats *a, const MonoMmapStats *b)
+{
+	return a->live_total == b->live_total && a->backend_bytes_live == b->backend_bytes_live && a->allocs == b->allocs &&
+	       a->frees == b->frees && !memcmp (a->live_bytes, b->live_bytes, sizeof (a->live_bytes));
+}
+
+static int
+case_bad_input (void)
+{
+	for (int bi = 0; bi < nbackends; bi++) {
+		T_CHECK (use (backends[bi]) == 0, "%s", err);
+		const MonoMmapCaps *caps = mono_mmap_caps ();
+		size_t page = caps->page_size;
+		uint8_t *p = mono_valloc (NULL, 4 * page, 0, MONO_MEM_ACCOUNT_LOS);
+		T_CHECK (p != NULL, "alloc");
+		MonoMmapStats before, after;
+		mono_mmap_get_stats (&before);
+#define EXPECT_NULL(call, code)                                                                  \
+	do {                                                                                     \
+		errno = 0;                                                                       \
+		T_CHECK ((call) == NULL && errno == (code), "%s: %s: errno %d", caps->name, #call, errno); \
+	} while (0)
+#define EXPECT_FAIL(call)                                                                         \
+	do {                                                                                      \
+		errno = 0;                                                                        \
+		T_CHECK ((call) == -1 && errno == EINVAL, "%s: %s: errno %d", caps->name, #call, errno); \
+	} while (0)
+		EXPECT_NULL (mono_valloc (NULL, 0, 0, MONO_MEM_ACCOUNT_OTHER), EINVAL);
+		EXPECT_NULL (mono_valloc (NULL, page, 1 << 12, MONO_MEM_ACCOUNT_OTHER), EINVAL);
+		EXPECT_NULL (mono_valloc (NULL, page, 0, (MonoMemAccountType)99), EINVAL);
+		EXPECT_NULL (mono_valloc_aligned (page, 3 * page, 0, MONO_MEM_ACCOUNT_OTHER), EINVAL);
+		EXPECT_NULL (mono_valloc_aligned (page, 0, 0, MONO_MEM_ACCOUNT_OTHER), EINVAL);
+		EXPECT_NULL (mono_valloc (NULL, SIZE_MAX, 0, MONO_MEM_ACCOUNT_OTHER), ENOMEM);
+		EXPECT_NULL (mono_valloc (NULL, SIZE_MAX - page, 0, MONO_MEM_ACCOUNT_OTHER), ENOMEM);
+		EXPECT_FAIL (mono_vfree (p + 1, page, MONO_MEM_ACCOUNT_LOS));
+		EXPECT_FAIL (mono_vfree (p, 0, MONO_MEM_ACCOUNT_LOS));
+		EXPECT_FAIL (mono_vfree (p, 5 * page, MONO_MEM_ACCOUNT_LOS));
+		EXPECT_FAIL (mono_vfree (p, 4 * page, MONO_MEM_ACCOUNT_NURSERY));
+		EXPECT_FAIL (mono_vfree (p + 4 * page, page, MONO_MEM_ACCOUNT_LOS));
+		EXPECT_FAIL (mono_vfree (p - page, 2 * page, MONO_MEM_ACCOUNT_LOS));
+		EXPECT_FAIL (mono_vfree (p, SIZE_MAX, MONO_MEM_ACCOUNT_LOS));
+		static uint8_t not_mapped[1 << 17];
+		uint8_t *foreign = (uint8_t *)(((uintptr_t)not_mapped + page - 1) & ~(uintptr_t)(page - 1));
+		if (foreign + page <= not_mapped + sizeof (not_mapped))
+			EXPECT_FAIL (mono_vfree (foreign, page, MONO_MEM_ACCOUNT_LOS));
+		mono_mmap_get_stats (&after);
+		T_CHECK (same_stats (&before, &after), "%s: bad calls changed the accounting", caps->name);
+		T_CHECK (after.rejected_calls >= before.rejected_calls + 13, "%s: rejected calls counted", caps->name);
+		T_CHECK (p[0] == 0 && p[4 * page - 1] == 0, "mapping intact");
+		T_CHECK (mono_vfree (p, 4 * page, MONO_MEM_ACCOUNT_LOS) == 0, "free");
+		EXPECT_FAIL (mono_vfree (p, 4 * page, MONO_MEM_ACCOUNT_LOS)); /* twice: no longer handed out */
+		T_CHECK (mono_mmap_check () == 0, "consistent");
+	}
+	return 0;
+}
+
+int
+main (void)
+{
+	nbackends = 0;
+#ifdef ENABLE_WASM_MMAP
+	backends[nbackends++] = MONO_MMAP_BACKEND_MWPM;
+#endif
+	backends[nbackends++] = MONO_CONFIG_WASM ? MONO_MMAP_BACKEND_LIBC : MONO_MMAP_BACKEND_POSIX;
+	tap_diag ("backends: %d", nbackends);
+	tap_case ("routing follows --mono-wasm-mmap", case_routing);
+	tap_case ("aligned allocations, every power of two to 4 MiB, whole and in parts", case_aligned);
+	tap_case ("reused dirty pages read zero unless NOZERO", case_dirty_reuse);
+	tap_case ("accounting equals live requests after random sequences", case_random_accounting);
+	tap_case ("bad input: clear error, nothing changed", case_bad_input);
+	return tap_done ();
+}

@@ -1,0 +1,267 @@
+/*
+ * test-options.c: the option parser (mono/utils/mono-options.h): every accepted form, every
+ * error, the environment against the command line, all-or-nothing application.
+ */
+#include "mono-config.h"
+#include "mono-options.h"
+#include "mono-mmap.h"
+#include "tap.h"
+
+static const MonoOptionDef extra[] = {
+	{ "count", MONO_OPTION_INT, "5", "a number", 1, 100, NULL },
+	{ "heap", MONO_OPTION_SIZE, "4M", "a size", 4096, (int64_t)1 << 40, NULL },
+	{ "label", MONO_OPTION_STRING, "none", "a text", 0, 0, NULL },
+	{ "verbose", MONO_OPTION_BOOL, "off", "a switch", 0, 0, NULL },
+};
+
+static char err[512];
+
+static void
+fresh (void)
+{
+	mono_options_reset_for_tests ();
+	mono_options_register (extra, sizeof (extra) / sizeof (extra[0]));
+	err[0] = 0;
+}
+
+/* Parses a command line given as one string (words separated by spaces). */
+static int
+parse_line (const char *env, const char *line, int *argc_out, char ***argv_out)
+{
+	static char buf[1024];
+	static char *argv[64];
+	snprintf (buf, sizeof (buf), "prog %s", line);
+	int argc = 0;
+	for (char *p = strtok (buf, " "); p && argc < 63; p = strtok (NULL, " "))
+		argv[argc++] = p;
+	argv[argc] = NULL;
+	int rc = mono_options_parse (&argc, argv, env ? env : "", NULL, err, sizeof (err));
+	if (argc_out)
+		*argc_out = argc;
+	if (argv_out)
+		*argv_out = argv;
+	return rc;
+}
+
+static int
+case_defaults (void)
+{
+	fresh ();
+	T_CHECK (parse_line (NULL, "", NULL, NULL) == 0, "%s", err);
+	bool want = MONO_CONFIG_WASM &&
+#ifdef ENABLE_WASM_MMAP
+		1;
+#else
+		0;
+#endif
+	T_CHECK (mono_option_bool ("mono-wasm-mmap") == want, "default for this target");
+	T_CHECK (!mono_option_is_set ("mono-wasm-mmap"), "not set by the user");
+	T_CHECK (mono_option_int ("count") == 5 && mono_option_int ("heap") == 4 << 20, "defaults of registered rows");
+	T_CHECK (strcmp (mono_option_string ("label"), "none") == 0, "string default");
+	return 0;
+}
+
+static int
+case_bool_forms (void)
+{
+	static const struct { const char *line; bool value; } forms[] = {
+		{ "--verbose", true }, { "--no-verbose", false },
+		{ "--verbose=on", true }, { "--verbose=off", false },
+		{ "--verbose=ON", true }, { "--verbose=Off", false },
+		{ "--verbose=true", true }, { "--verbose=FALSE", false },
+		{ "--verbose=yes", true }, { "--verbose=No", false },
+		{ "--verbose=1", true }, { "--verbose=0", false },
+	};
+	for (size_t i = 0; i < sizeof (forms) / sizeof (forms[0]); i++) {
+		fresh ();
+		/* Start from the opposite value so that every form visibly changes it. */
+		T_CHECK (parse_line (NULL, forms[i].value ? "--verbose=off" : "--verbose=on", NULL, NULL) == 0, "%s", err);
+		T_CHECK (parse_line (NULL, forms[i].line, NULL, NULL) == 0, "%s: %s", forms[i].line, err);
+		T_CHECK (mono_option_bool ("verbose") == forms[i].value, "%s", forms[i].line);
+		T_CHECK (mono_option_is_set ("verbose"), "%s marks the option set", forms[i].line);
+	}
+	return 0;
+}
+
+static int
+case_wasm_mmap_forms (void)
+{
+#ifdef ENABLE_WASM_MMAP
+	const char *on_forms[] = { "--mono-wasm-mmap", "--mono-wasm-mmap=on", "--mono-wasm-mmap=TRUE", "--mono-wasm-mmap=yes", "--mono-wasm-mmap=1" };
+	for (size_t i = 0; i < 5; i++) {
+		fresh ();
+		T_CHECK (parse_line (NULL, on_forms[i], NULL, NULL) == 0, "%s: %s", on_forms[i], err);
+		T_CHECK (mono_option_bool ("mono-wasm-mmap"), "%s", on_forms[i]);
+	}
+#else
+	fresh ();
+	T_CHECK (parse_line (NULL, "--mono-wasm-mmap=on", NULL, NULL) != 0, "on is rejected without wasm mmap");
+	T_CHECK (strstr (err, "no wasm mmap") != NULL, "message says why: %s", err);
+	fresh ();
+	T_CHECK (parse_line (NULL, "--mono-wasm-mmap", NULL, NULL) != 0, "bare form rejected too");
+#endif
+	const char *off_forms[] = { "--no-mono-wasm-mmap", "--mono-wasm-mmap=off", "--mono-wasm-mmap=false", "--mono-wasm-mmap=NO", "--mono-wasm-mmap=0" };
+	for (size_t i = 0; i < 5; i++) {
+		fresh ();
+		T_CHECK (parse_line (NULL, off_forms[i], NULL, NULL) == 0, "%s: %s", off_forms[i], err);
+		T_CHECK (!mono_option_bool ("mono-wasm-mmap"), "%s", off_forms[i]);
+	}
+	return 0;
+}
+
+static int
+case_values (void)
+{
+	fresh ();
+	T_CHECK (parse_line (NULL, "--count=7 --heap 64K --label hello", NULL, NULL) == 0, "%s", err);
+	T_CHECK (mono_option_int ("count") == 7, "--name=value");
+	T_CHECK (mono_option_int ("heap") == 64 << 10, "--name value with suffix");
+	T_CHECK (strcmp (mono_option_string ("label"), "hello") == 0, "string value");
+	T_CHECK (parse_line (NULL, "--heap=2G --count 100", NULL, NULL) == 0, "%s", err);
+	T_CHECK (mono_option_int ("heap") == (int64_t)2 << 30 && mono_option_int ("count") == 100, "G suffix, upper bound");
+	T_CHECK (parse_line (NULL, "--heap=3MiB", NULL, NULL) == 0 && mono_option_int ("heap") == 3 << 20, "MiB");
+	return 0;
+}
+
+/* Each bad line fails, names the option, and changes nothing. */
+static int
+case_errors (void)
+{
+	static const struct { const char *line; const char *must_say; } bad[] = {
+		{ "--bogus", "unknown option --bogus" },
+		{ "--count=8 --bogus=1", "unknown option --bogus" },
+		{ "--verbose=maybe", "on/off" },
+		{ "--mono-wasm-mmap=maybe", "--mono-wasm-mmap" },
+		{ "--mono-wasm-mmap=", "--mono-wasm-mmap" },
+		{ "--no-mono-wasm-mmap=on", "takes no value" },
+		{ "--no-count", "--no-" },
+		{ "--count", "missing value" },
+		{ "--count --verbose", "missing value" },
+		{ "--count=", "missing value" },
+		{ "--count=abc", "not a valid integer" },
+		{ "--count=12x", "not a valid integer" },
+		{ "--count=0", "out of range" },
+		{ "--count=101", "out of range" },
+		{ "--count=99999999999999999999999", "not a valid" },
+		{ "--heap=12Q", "not a valid size" },
+		{ "--heap=-4K", "not a valid size" },
+		{ "--heap=99999999999G", "not a valid size" },
+		{ "--heap=1K", "out of range" },
+	};
+	for (size_t i = 0; i < sizeof (bad) / sizeof (bad[0]); i++) {
+		fresh ();
+		T_CHECK (parse_line (NULL, "--count=9", NULL, NULL) == 0, "%s", err);
+		T_CHECK (parse_line (NULL, bad[i].line, NULL, NULL) != 0, "'%s' must fail", bad[i].line);
+		T_CHECK (strstr (err, bad[i].must_say) != NULL, "'%s': message '%s' lacks '%s'", bad[i].line, err, bad[i].must_say);
+		T_CHECK (mono_option_int ("count") == 9, "'%s' changed --count", bad[i].line);
+	}
+	return 0;
+}
+
+static int
+case_env_and_command_line (void)
+{
+	fresh ();
+	T_CHECK (parse_line ("--count=3 --label=env", "", NULL, NULL) == 0, "%s", err);
+	T_CHECK (mono_option_int ("count") == 3 && strcmp (mono_option_string ("label"), "env") == 0, "environment applied");
+	fresh ();
+	T_CHECK (parse_line ("--count=3   --verbose", "--count=4", NULL, NULL) == 0, "%s", err);
+	T_CHECK (mono_option_int ("count") == 4, "command line wins");
+	T_CHECK (mono_option_bool ("verbose"), "environment-only option kept");
+	fresh ();
+	T_CHECK (parse_line ("--count=3 --oops", "--count=4", NULL, NULL) != 0, "bad environment fails");
+	T_CHECK (strstr (err, "MONO_ENV_OPTIONS") != NULL, "message names the environment: %s", err);
+	T_CHECK (mono_option_int ("count") == 5, "nothing applied");
+	fresh ();
+	T_CHECK (parse_line ("--count=3", "--count=400", NULL, NULL) != 0, "bad command line fails");
+	T_CHECK (mono_option_int ("count") == 5, "environment not applied either");
+	fresh ();
+	T_CHECK (parse_line ("plain", "", NULL, NULL) != 0 && strstr (err, "not an option"), "non-option in the environment");
+	return 0;
+}
+
+static int
+case_argv_left_over (void)
+{
+	fresh ();
+	int argc;
+	char **argv;
+	T_CHECK (parse_line (NULL, "a --count 6 b --verbose -- --label=x c", &argc, &argv) == 0, "%s", err);
+	T_CHECK (argc == 5, "argc %d", argc);
+	T_CHECK (!strcmp (argv[1], "a") && !strcmp (argv[2], "b") && !strcmp (argv[3], "--label=x") && !strcmp (argv[4], "c"),
+	         "left-over words in order");
+	T_CHECK (argv[5] == NULL, "argv terminated");
+	T_CHECK (strcmp (mono_option_string ("label"), "none") == 0, "nothing after -- is an option");
+	return 0;
+}
+
+static int
+case_string_list (void)
+{
+	fresh ();
+	T_CHECK (mono_options_parse_string ("--count=11 --no-verbose --label=page", err, sizeof (err)) == 0, "%s", err);
+	T_CHECK (mono_option_int ("count") == 11 && !mono_option_bool ("verbose"), "list applied");
+	T_CHECK (mono_options_parse_string ("--count=12 --nope", err, sizeof (err)) != 0, "bad list fails");
+	T_CHECK (mono_option_int ("count") == 11, "nothing applied");
+	return 0;
+}
+
+static int
+case_help (void)
+{
+	fresh ();
+	bool help = false;
+	char *argv[] = { "prog", "--help-options", NULL };
+	int argc = 2;
+	T_CHECK (mono_options_parse (&argc, argv, "", &help, err, sizeof (err)) == 0 && help, "help requested");
+	FILE *f = tmpfile ();
+	T_CHECK (f != NULL, "tmpfile");
+	mono_options_print_help (f);
+	rewind (f);
+	char text[4096];
+	size_t n = fread (text, 1, sizeof (text) - 1, f);
+	text[n] = 0;
+	fclose (f);
+	T_CHECK (strstr (text, "--mono-wasm-mmap[=on|off]") && strstr (text, "--count=<n>") && strstr (text, "default: 4M"),
+	         "table printed with defaults:\n%s", text);
+	T_CHECK (mono_options_register (extra, 1) != 0, "a name cannot be registered twice");
+	return 0;
+}
+
+static int
+case_backend_after_start (void)
+{
+	fresh ();
+	mono_mmap_reset_for_tests ();
+	T_CHECK (parse_line (NULL, "--mono-wasm-mmap=off", NULL, NULL) == 0, "%s", err);
+	T_CHECK (mono_options_apply_runtime (err, sizeof (err)) == 0, "%s", err);
+	void *p = mono_valloc (NULL, 1, 0, MONO_MEM_ACCOUNT_OTHER);
+	T_CHECK (p != NULL, "allocation");
+#ifdef ENABLE_WASM_MMAP
+	T_CHECK (parse_line (NULL, "--mono-wasm-mmap=on", NULL, NULL) == 0, "%s", err);
+	T_CHECK (mono_options_apply_runtime (err, sizeof (err)) != 0, "switching after start is refused");
+	T_CHECK (strstr (err, "cannot change") != NULL, "clear message: %s", err);
+	T_CHECK (strcmp (mono_mmap_caps ()->name, "mwpm") != 0, "backend unchanged");
+#endif
+	T_CHECK (parse_line (NULL, "--mono-wasm-mmap=off", NULL, NULL) == 0, "%s", err);
+	T_CHECK (mono_options_apply_runtime (err, sizeof (err)) == 0, "the same backend again is fine: %s", err);
+	T_CHECK (mono_vfree (p, 1, MONO_MEM_ACCOUNT_OTHER) == 0, "free");
+	mono_mmap_reset_for_tests ();
+	return 0;
+}
+
+int
+main (void)
+{
+	tap_case ("defaults", case_defaults);
+	tap_case ("boolean forms", case_bool_forms);
+	tap_case ("--mono-wasm-mmap forms", case_wasm_mmap_forms);
+	tap_case ("values: --name=value and --name value, suffixes", case_values);
+	tap_case ("errors name the option and change nothing", case_errors);
+	tap_case ("MONO_ENV_OPTIONS and the command line", case_env_and_command_line);
+	tap_case ("non-option words stay in argv", case_argv_left_over);
+	tap_case ("option list from a string (browser query)", case_string_list);
+	tap_case ("--help-options", case_help);
+	tap_case ("backend cannot change after memory is allocated", case_backend_after_start);
+	return tap_done ();
+}
