@@ -250,6 +250,37 @@ case_backend_after_start (void)
 	return 0;
 }
 
+/* What programs return from main: 2 on a bad option, 1 after --help-options. */
+static int
+case_startup (void)
+{
+	fresh ();
+	mono_mmap_reset_for_tests ();
+	setenv ("MONO_ENV_OPTIONS", "", 1);
+	char *bad[] = { "prog", "--mono-wasm-mmap=sometimes", NULL };
+	int argc = 2;
+	T_CHECK (mono_options_startup (&argc, bad) == 2, "bad option: status 2");
+	char *help[] = { "prog", "--help-options", NULL };
+	argc = 2;
+	FILE *saved = stdout;
+	stdout = tmpfile ();
+	int rc = mono_options_startup (&argc, help);
+	fclose (stdout);
+	stdout = saved;
+	T_CHECK (rc == 1, "help: status 1 (the program exits 0)");
+	char *good[] = { "prog", "--no-mono-wasm-mmap", "file", NULL };
+	argc = 3;
+	T_CHECK (mono_options_startup (&argc, good) == 0 && argc == 2 && !strcmp (good[1], "file"), "good line");
+	T_CHECK (strcmp (mono_mmap_caps ()->name, MONO_CONFIG_WASM ? "libc" : "posix") == 0, "backend applied: %s", mono_mmap_caps ()->name);
+	setenv ("MONO_ENV_OPTIONS", "--mono-wasm-mmap=perhaps", 1);
+	char *plain[] = { "prog", NULL };
+	argc = 1;
+	T_CHECK (mono_options_startup (&argc, plain) == 2, "bad environment: status 2");
+	unsetenv ("MONO_ENV_OPTIONS");
+	mono_mmap_reset_for_tests ();
+	return 0;
+}
+
 int
 main (void)
 {
@@ -263,5 +294,6 @@ main (void)
 	tap_case ("option list from a string (browser query)", case_string_list);
 	tap_case ("--help-options", case_help);
 	tap_case ("backend cannot change after memory is allocated", case_backend_after_start);
+	tap_case ("mono_options_startup: status for programs", case_startup);
 	return tap_done ();
 }

@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "mono-config.h"
 
@@ -131,6 +132,10 @@ const char *mwpm_page_state_name (MwpmPageState state);
 
 /* Writes the stats as one JSON object (no newline) into buf; returns what snprintf returns. */
 int mwpm_stats_to_json (const MwpmStats *stats, char *buf, size_t len);
+
+/* Writes one snapshot of the page table as a line of JSON (format in mwpm-dump.c; drawn by
+ * tools/pagemap). 0, or -1 when writing failed. */
+int mwpm_dump (FILE *out, const char *label);
 
 /* ---- Hooks ---- */
 
