@@ -317,10 +317,17 @@ grow (uint32_t n, uint32_t align, bool tail_credit)
 	_mwpm.platform.memory_max = now.memory_max;
 	_mwpm.platform.threads = now.threads;
 	uint64_t pages = n;
-	if (align > 1)
+	if (align > 1) {
 		pages += align - 1;
-	else if (tail_credit && _mwpm.chunk_end)
-		pages -= mwpm_index_run_ending_at (&_mwpm.index, _mwpm.span_end); /* extends if welded */
+	} else if (tail_credit && _mwpm.chunk_end) {
+		/* The free run at the top, which new memory extends if it is welded on. It is shorter
+		 * than n when the caller's search just failed under the lock; checked anyway, since
+		 * an underflow here would ask sbrk for everything. */
+		uint64_t tail = mwpm_index_run_ending_at (&_mwpm.index, _mwpm.span_end);
+		if (tail >= pages)
+			return 0;
+		pages -= tail;
+	}
 	/* One page more than needed: the result is not page aligned. */
 	uint64_t want = round_up ((pages + 1) * P, _mwpm.platform.sbrk_granule);
 	uint64_t chunk = want < MWPM_MIN_CHUNK_BYTES ? round_up (MWPM_MIN_CHUNK_BYTES, _mwpm.platform.sbrk_granule) : want;
@@ -328,9 +335,9 @@ grow (uint32_t n, uint32_t align, bool tail_credit)
 	 * now, before sbrk, so that nothing changes. */
 	uint64_t low_break = _mwpm.chunk_end;
 	uint64_t limit = _mwpm.platform.memory_max < MWPM_SPACE_BYTES ? _mwpm.platform.memory_max : MWPM_SPACE_BYTES;
-	if (low_break + want > limit)
+	if (low_break > limit || want > limit - low_break)
 		return ENOMEM;
-	if (low_break + chunk > limit)
+	if (chunk > limit - low_break)
 		chunk = want;
 	while (want > 0) {
 		uint64_t ask = chunk < MWPM_MAX_SBRK_BYTES ? chunk : MWPM_MAX_SBRK_BYTES;
@@ -398,10 +405,11 @@ alloc_pages (size_t size, size_t alignment, int flags)
 		MwpmGrowHook hook = _mwpm.grow_hook;
 		void *ctx = _mwpm.grow_hook_ctx;
 		_mwpm_leave ();
-		int freed = hook ((size_t)n64 << MWPM_PAGE_SHIFT, ctx);
+		hook ((size_t)n64 << MWPM_PAGE_SHIFT, ctx);
 		_mwpm_enter ();
-		if (freed)
-			p = find_fit (n, align);
+		/* Search again whatever the hook says: other threads may have freed or grown while
+		 * the lock was released. */
+		p = find_fit (n, align);
 	}
 	/* A second growth is needed only when another caller's memory split the first one from the
 	 * free pages at the top of the span. */

@@ -139,9 +139,11 @@ int mwpm_dump (FILE *out, const char *label);
 
 /* ---- Hooks ---- */
 
-/* Called before mwpm grows the linear memory by `bytes` (issue: one page pool). The hook may
- * free memory into mwpm; it returns non-zero when it freed something, and mwpm then retries the
- * search before growing. Runs without mwpm's lock held. NULL unregisters. */
+/* Called before mwpm grows the linear memory by `bytes` (docs/pool.md). The hook may free
+ * memory into mwpm (a collection); it returns non-zero when it freed something. mwpm searches
+ * again after it returns, whatever it returns (other threads may have freed or grown meanwhile),
+ * and grows only if that search fails. Runs without mwpm's lock held, on the allocating thread.
+ * NULL unregisters. */
 typedef int (*MwpmGrowHook) (size_t bytes, void *ctx);
 void mwpm_set_grow_hook (MwpmGrowHook hook, void *ctx);
 
