@@ -1,0 +1,404 @@
+/*
+ * sgen-gc.c: the collector's entry points: options, start and stop, allocation, the minor
+ * (copying) and major (mark-sweep) collections, statistics, and the hook that lets mwpm ask for
+ * a collection before it grows the linear memory.
+ *
+ * Minor collection: every nursery object reachable from the roots, the handles and the
+ * remembered set is copied to the major heap (promotion on first survival; no aging), its old
+ * header becomes a forwarding pointer, and the copies are scanned through the gray stack. Then
+ * weak handles follow their objects or clear, the nursery is zeroed, the remembered set emptied.
+ *
+ * Major collection: a minor evacuation first (the nursery is then empty), then marking from the
+ * roots and strong handles, weak handles cleared for unmarked objects, the major sweep (which
+ * may return blocks to the OS) and the LOS sweep.
+ */
+#include "sgen-internal.h"
+
+#include "mono-config.h"
+#include "mono-options.h"
+
+#ifdef ENABLE_WASM_MMAP
+#include "mono-wasm-pagemgr.h"
+#endif
+#if MONO_CONFIG_THREADS
+#include <pthread.h>
+#endif
+
+#include <stdio.h>
+#include <string.h>
+
+static int
+check_power_of_two (const MonoOptionDef *def, MonoOptionValue value, char *err, size_t errlen)
+{
+	if (value.i & (value.i - 1)) {
+		snprintf (err, errlen, "--%s must be a power of two, got %lld", def->name, (long long) value.i);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_heap_limit (const MonoOptionDef *def, MonoOptionValue value, char *err, size_t errlen)
+{
+	if (value.i && value.i < (1 << 20)) {
+		snprintf (err, errlen, "--%s must be 0 (no limit) or at least 1M, got %lld", def->name,
+			  (long long) value.i);
+		return -1;
+	}
+	return 0;
+}
+
+static const MonoOptionDef sgen_options[] = {
+	{ "sgen-nursery-size", MONO_OPTION_SIZE, "4M", "size of the nursery (a power of two)",
+	  64 * 1024, 256 * 1024 * 1024, check_power_of_two },
+	{ "sgen-max-heap-size", MONO_OPTION_SIZE, "0",
+	  "heap limit in bytes (nursery + major + LOS); allocations past it fail after a full collection; 0: none",
+	  0, (int64_t) 1 << 40, check_heap_limit },
+	{ "sgen-verify", MONO_OPTION_BOOL, "off", "verify the heap after every collection", 0, 0, NULL },
+	{ "sgen-verify-expensive", MONO_OPTION_BOOL, "off",
+	  "with --sgen-verify: also check that every free slot of the major heap reads zero", 0, 0, NULL },
+	{ "sgen-grow-hook", MONO_OPTION_BOOL, "on",
+	  "with mwpm: run a major collection before the linear memory grows when that can free enough", 0, 0, NULL },
+};
+
+static bool running;
+int _sgen_busy;
+static SgenStats counts;
+
+#if MONO_CONFIG_THREADS
+static pthread_t mutator;
+#endif
+
+void
+sgen_register_options (void)
+{
+	/* -1 means the rows are already registered (registration is all-or-nothing). */
+	(void) mono_options_register (sgen_options, sizeof (sgen_options) / sizeof (sgen_options[0]));
+}
+
+void
+_sgen_verify_record (int errors)
+{
+	counts.verify_runs++;
+	counts.verify_errors += (uint64_t) errors;
+}
+
+static void
+verify_after (const char *when)
+{
+	if (_sgen_verify_level)
+		sgen_verify_heap (when);
+}
+
+/* ---- minor collection ---- */
+
+static void
+copy_slot (void **slot, void *ctx)
+{
+	(void) ctx;
+	SgenObject *obj = *slot;
+	if (!obj || !_sgen_nursery_contains (obj))
+		return;
+	if (obj->vtword & SGEN_FLAG_FORWARDED) {
+		*slot = (void *) (obj->vtword & ~(uintptr_t) SGEN_FLAG_MASK);
+		return;
+	}
+	size_t size = sgen_obj_size (obj);
+	SgenObject *copy = _sgen_major_alloc (size);
+	if (!copy)
+		_sgen_fatal ("cannot promote a %zu-byte object during a collection: %s", size, sgen_last_error ());
+	memcpy (copy, obj, size);
+	counts.bytes_promoted += size;
+	obj->vtword = (uintptr_t) copy | SGEN_FLAG_FORWARDED;
+	_sgen_gray_push (copy);
+	*slot = copy;
+}
+
+static SgenObject *
+forward_weak (SgenObject *obj, void *ctx)
+{
+	(void) ctx;
+	if (!_sgen_nursery_contains (obj))
+		return obj;
+	if (obj->vtword & SGEN_FLAG_FORWARDED)
+		return (SgenObject *) (obj->vtword & ~(uintptr_t) SGEN_FLAG_MASK);
+	return NULL;
+}
+
+static void
+evacuate_nursery (void)
+{
+	_sgen_roots_foreach_slot (copy_slot, NULL);
+	void **slots = _sgen_remset_slots ();
+	for (size_t i = 0, n = _sgen_remset_count (); i < n; i++)
+		copy_slot ((void **) slots[i], NULL);
+	for (SgenObject *obj; (obj = _sgen_gray_pop ());)
+		SGEN_FOREACH_REF (obj, slot, copy_slot (slot, NULL););
+	_sgen_roots_update_weak (forward_weak, NULL);
+	_sgen_nursery_clear ();
+	_sgen_remset_clear ();
+}
+
+static void
+collect_minor (void)
+{
+	_sgen_collecting = true;
+	evacuate_nursery ();
+	_sgen_collecting = false;
+	counts.collections_minor++;
+	verify_after ("after a minor collection");
+}
+
+/* ---- major collection ---- */
+
+static void
+mark_slot (void **slot, void *ctx)
+{
+	(void) ctx;
+	SgenObject *obj = *slot;
+	if (obj && !(obj->vtword & SGEN_FLAG_MARKED)) {
+		obj->vtword |= SGEN_FLAG_MARKED;
+		_sgen_gray_push (obj);
+	}
+}
+
+static SgenObject *
+clear_dead_weak (SgenObject *obj, void *ctx)
+{
+	(void) ctx;
+	return (obj->vtword & SGEN_FLAG_MARKED) ? obj : NULL;
+}
+
+static void
+collect_major (void)
+{
+	_sgen_collecting = true;
+	evacuate_nursery ();
+	_sgen_roots_foreach_slot (mark_slot, NULL);
+	for (SgenObject *obj; (obj = _sgen_gray_pop ());)
+		SGEN_FOREACH_REF (obj, slot, mark_slot (slot, NULL););
+	_sgen_roots_update_weak (clear_dead_weak, NULL);
+	uint64_t live = _sgen_major_sweep ();
+	live += _sgen_los_sweep ();
+	counts.live_bytes_after_major = live;
+	_sgen_memgov_major_done (live);
+	_sgen_collecting = false;
+	counts.collections_major++;
+	verify_after ("after a major collection");
+}
+
+void
+sgen_collect (SgenCollectKind kind)
+{
+	if (!running)
+		_sgen_fatal ("sgen_collect before sgen_init");
+	_sgen_busy++;
+	if (kind == SGEN_COLLECT_MINOR)
+		collect_minor ();
+	else
+		collect_major ();
+	_sgen_busy--;
+}
+
+/* ---- allocation ---- */
+
+static void
+init_header (SgenObject *obj, const SgenVTable *vt, size_t length, size_t size)
+{
+	obj->vtword = (uintptr_t) vt;
+	obj->length = (uint32_t) length;
+	counts.objects_allocated++;
+	counts.bytes_allocated += size;
+}
+
+/* A minor collection, and a major one when the governor asks. */
+static void
+collect_for_nursery (void)
+{
+	collect_minor ();
+	if (_sgen_memgov_major_needed () || _sgen_memgov_over_limit (0))
+		collect_major ();
+}
+
+static void *
+alloc_large (size_t size)
+{
+	if (_sgen_memgov_major_needed ())
+		collect_major ();
+	void *p = _sgen_los_alloc (size);
+	if (!p) {
+		collect_major ();
+		p = _sgen_los_alloc (size);
+	}
+	return p;
+}
+
+static void *
+alloc_small (size_t size)
+{
+	if (_sgen_remset_count () >= SGEN_REMSET_SOFT_LIMIT)
+		collect_for_nursery ();
+	void *p = _sgen_nursery_alloc (size);
+	if (p)
+		return p;
+	collect_for_nursery ();
+	if (_sgen_memgov_over_limit (0)) {
+		counts.oom_errors++;
+		_sgen_set_error ("out of memory: after a full collection the heap holds %llu bytes, over its "
+				 "limit of %llu (--sgen-max-heap-size)",
+				 (unsigned long long) _sgen_os_heap_bytes (),
+				 (unsigned long long) _sgen_memgov_max_heap ());
+		return NULL;
+	}
+	return _sgen_nursery_alloc (size);
+}
+
+static SgenObject *
+alloc_object (const SgenVTable *vt, size_t length)
+{
+	if (!running)
+		_sgen_fatal ("allocation before sgen_init");
+	if (!_sgen_vtable_is_known (vt)) {
+		_sgen_set_error ("allocation with a vtable sgen_vtable_init did not accept (%p)", (const void *) vt);
+		return NULL;
+	}
+	size_t size = sgen_size_for (vt, length, SGEN_MAX_OBJECT_SIZE);
+	if (!size || length > UINT32_MAX) {
+		_sgen_set_error ("%s of %zu elements is larger than the %zu-byte object limit", vt->name, length,
+				 SGEN_MAX_OBJECT_SIZE);
+		return NULL;
+	}
+	_sgen_busy++;
+	SgenObject *obj = size > SGEN_MAX_SMALL_OBJ_SIZE ? alloc_large (size) : alloc_small (size);
+	_sgen_busy--;
+	if (obj)
+		init_header (obj, vt, length, size);
+	return obj;
+}
+
+SgenObject *
+sgen_alloc_obj (const SgenVTable *vt)
+{
+	if (vt->kind != SGEN_KIND_OBJECT) {
+		_sgen_set_error ("sgen_alloc_obj with the array vtable %s", vt->name);
+		return NULL;
+	}
+	return alloc_object (vt, 0);
+}
+
+SgenObject *
+sgen_alloc_array (const SgenVTable *vt, size_t length)
+{
+	if (vt->kind == SGEN_KIND_OBJECT) {
+		_sgen_set_error ("sgen_alloc_array with the object vtable %s", vt->name);
+		return NULL;
+	}
+	return alloc_object (vt, length);
+}
+
+/* ---- the grow hook (mwpm) ---- */
+
+#ifdef ENABLE_WASM_MMAP
+/*
+ * mwpm is about to grow the linear memory by `bytes`. A major collection helps only if the old
+ * generation grew by at least that much since the last one (otherwise it cannot free enough),
+ * and it may only run on the mutator thread while the mutator is outside sgen (sgen's own
+ * requests for memory were decided by the governor already).
+ */
+static int
+grow_hook (size_t bytes, void *ctx)
+{
+	(void) ctx;
+#if MONO_CONFIG_THREADS
+	/* First: other threads must not even read the collector's state. */
+	if (!pthread_equal (pthread_self (), mutator))
+		return 0;
+#endif
+	if (!running || _sgen_busy || _sgen_collecting || _sgen_memgov_old_since_major () < bytes)
+		return 0;
+	SgenStats before;
+	_sgen_os_fill_stats (&before);
+	sgen_collect (SGEN_COLLECT_MAJOR);
+	counts.grow_hook_collections++;
+	SgenStats after;
+	_sgen_os_fill_stats (&after);
+	return after.os_bytes_freed > before.os_bytes_freed;
+}
+#endif
+
+/* ---- start, stop, stats ---- */
+
+int
+sgen_init (char *err, size_t errlen)
+{
+	if (running) {
+		snprintf (err, errlen, "sgen is already running");
+		return -1;
+	}
+	sgen_register_options ();
+	memset (&counts, 0, sizeof (counts));
+	_sgen_os_reset ();
+	size_t nursery = (size_t) mono_option_int ("sgen-nursery-size");
+	uint64_t limit = (uint64_t) mono_option_int ("sgen-max-heap-size");
+	if (limit && limit < 2 * (uint64_t) nursery) {
+		snprintf (err, errlen, "--sgen-max-heap-size (%llu) must be at least twice --sgen-nursery-size (%zu)",
+			  (unsigned long long) limit, nursery);
+		return -1;
+	}
+	_sgen_verify_level = mono_option_bool ("sgen-verify") ? (mono_option_bool ("sgen-verify-expensive") ? 2 : 1) : 0;
+	_sgen_memgov_init (limit, nursery);
+	_sgen_major_init ();
+	if (_sgen_nursery_init (nursery, err, errlen) != 0)
+		return -1;
+	running = true;
+	_sgen_busy = 0;
+#if MONO_CONFIG_THREADS
+	mutator = pthread_self ();
+#endif
+#ifdef ENABLE_WASM_MMAP
+	if (mono_mmap_caps ()->backend == MONO_MMAP_BACKEND_MWPM && mono_option_bool ("sgen-grow-hook"))
+		mwpm_set_grow_hook (grow_hook, NULL);
+#endif
+	return 0;
+}
+
+void
+sgen_shutdown (void)
+{
+	if (!running)
+		return;
+#ifdef ENABLE_WASM_MMAP
+	if (mono_mmap_caps ()->backend == MONO_MMAP_BACKEND_MWPM)
+		mwpm_set_grow_hook (NULL, NULL);
+#endif
+	running = false;
+	_sgen_nursery_shutdown ();
+	_sgen_major_shutdown ();
+	_sgen_los_shutdown ();
+	_sgen_remset_shutdown ();
+	_sgen_roots_shutdown ();
+	_sgen_gray_shutdown ();
+}
+
+void
+sgen_get_stats (SgenStats *out)
+{
+	*out = counts;
+	_sgen_major_fill_stats (out);
+	_sgen_los_fill_stats (out);
+	_sgen_os_fill_stats (out);
+	out->oom_errors += counts.oom_errors;
+	out->heap_limit = _sgen_memgov_max_heap ();
+}
+
+bool
+sgen_ptr_in_heap (const void *p)
+{
+	return _sgen_nursery_contains (p) || _sgen_major_contains (p) || _sgen_los_is_object (p);
+}
+
+bool
+sgen_ptr_in_nursery (const void *p)
+{
+	return _sgen_nursery_contains (p);
+}

@@ -1,0 +1,163 @@
+/*
+ * sgen-internal.h: what the spaces of sgen say to each other. Not for users of the GC.
+ *
+ * Files: sgen-os.c (OS memory, accounting), sgen-memgov.c (when to collect, the heap limit),
+ * sgen-object.c (vtables), sgen-nursery.c, sgen-major.c (with sgen-block-map.c and
+ * sgen-records.c for its metadata), sgen-los.c, sgen-remset.c (write
+ * barrier), sgen-roots.c (root ranges, handles), sgen-gray.c (the gray stack both collectors
+ * use), sgen-verify.c, sgen-gc.c (collections and the public API).
+ *
+ * Every function here runs on the mutator thread.
+ */
+#ifndef MONO_SGEN_INTERNAL_H
+#define MONO_SGEN_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mono-mmap.h"
+#include "sgen-gc.h"
+
+/* Objects above this size go to the large object space. */
+#define SGEN_MAX_SMALL_OBJ_SIZE 8192u
+#define SGEN_BLOCK_SIZE (16u * 1024u)
+/* Blocks obtained from the OS at once (as mono's sgen: 32 blocks, 512 KiB). */
+#define SGEN_BLOCKS_PER_BATCH 32u
+/* Largest object size sgen accepts (any space). */
+#define SGEN_MAX_OBJECT_SIZE ((size_t) 1 << 30)
+
+/* Prints "sgen: fatal: ..." and aborts: only for states the GC cannot continue from (the OS
+ * refusing memory in the middle of a collection, the bookkeeping's own allocations failing). */
+_Noreturn void _sgen_fatal (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+/* Records the message sgen_last_error returns. */
+void _sgen_set_error (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+/* malloc that never returns NULL (bookkeeping only, never object memory). */
+void *_sgen_xrealloc (void *p, size_t size);
+
+/* > 0 while the mutator runs inside sgen (allocation, collection, verification): the grow
+ * hook must not start a collection then. */
+extern int _sgen_busy;
+
+/* ---- sgen-os.c: OS memory through the mmap layer, accounting, governor ---- */
+
+/* Flags: SGEN_ALLOC_HEAP counts against the heap limit; SGEN_ALLOC_NOZERO: the caller
+ * initialises the memory itself (otherwise it reads zero). */
+enum { SGEN_ALLOC_HEAP = 1, SGEN_ALLOC_NOZERO = 2 };
+
+/*
+ * Allocates size bytes (a multiple of the backend page is not required: the layer rounds) for
+ * `description`, counted as `type`. With SGEN_ALLOC_HEAP, refused (NULL, error recorded) when
+ * the heap limit would be passed, unless a collection is running (collections may overshoot:
+ * the next allocation sees it). NULL when the OS refuses.
+ */
+void *sgen_alloc_os_memory (size_t size, int flags, const char *description, MonoMemAccountType type);
+/* As above, the result a multiple of `alignment` (a power of two). */
+void *sgen_alloc_os_memory_aligned (size_t size, size_t alignment, int flags, const char *description,
+				    MonoMemAccountType type);
+/* Frees [addr, addr + size) obtained above (whole, or a page-aligned part when the backend
+ * has partial_free). A refusal by the layer is fatal: it means sgen's own bookkeeping broke. */
+void sgen_free_os_memory (void *addr, size_t size, int flags, MonoMemAccountType type);
+
+/* OS bytes live in the heap accounts (nursery + major + LOS), as the heap limit counts them. */
+uint64_t _sgen_os_heap_bytes (void);
+void _sgen_os_fill_stats (SgenStats *out);
+void _sgen_os_reset (void);
+
+/* Governor. */
+void _sgen_memgov_init (uint64_t max_heap, size_t nursery_size);
+uint64_t _sgen_memgov_max_heap (void);
+/* Would `size` more heap bytes pass the limit? */
+bool _sgen_memgov_over_limit (size_t size);
+/* Bytes promoted into or allocated in the old generation since the last major collection. */
+void _sgen_memgov_old_allocated (size_t bytes);
+bool _sgen_memgov_major_needed (void);
+uint64_t _sgen_memgov_old_since_major (void);
+/* After a major collection: old-generation object bytes still live. */
+void _sgen_memgov_major_done (uint64_t live_old_bytes);
+/* True while a collection runs (heap allocations may overshoot the limit). */
+extern bool _sgen_collecting;
+
+/* ---- sgen-nursery.c ---- */
+int _sgen_nursery_init (size_t size, char *err, size_t errlen);
+void _sgen_nursery_shutdown (void);
+/* A zeroed object of `size` bytes, or NULL when the nursery is full. */
+void *_sgen_nursery_alloc (size_t size);
+bool _sgen_nursery_contains (const void *p);
+/* After a minor collection evacuated it: clears the used part and restarts at the bottom. */
+void _sgen_nursery_clear (void);
+/* Calls fn for every object in the nursery, in address order (the verifier). */
+void _sgen_nursery_foreach (void (*fn) (SgenObject *obj, void *ctx), void *ctx);
+size_t _sgen_nursery_used (void);
+char *_sgen_nursery_start (void);
+size_t _sgen_nursery_size (void);
+
+/* ---- sgen-major.c ---- */
+void _sgen_major_init (void);
+void _sgen_major_shutdown (void);
+/* A zeroed small object (size <= SGEN_MAX_SMALL_OBJ_SIZE). NULL on refusal (heap limit / OS). */
+void *_sgen_major_alloc (size_t size);
+/* Is p the start of an allocated object slot of the major heap? */
+bool _sgen_major_is_object (const void *p);
+bool _sgen_major_contains (const void *p);
+/* Sweeps after marking: frees unmarked objects, clears marks, then returns empty blocks to the
+ * OS by the rules of docs/sgen.md. Returns the object bytes still live. */
+uint64_t _sgen_major_sweep (void);
+void _sgen_major_foreach (void (*fn) (SgenObject *obj, void *ctx), void *ctx);
+/* Counts problems of the block structure (states, counts, free slots reading zero). */
+int _sgen_major_check (bool expensive);
+void _sgen_major_fill_stats (SgenStats *out);
+
+/* ---- sgen-block-map.c: block base address -> block record ---- */
+void _sgen_block_map_insert (uintptr_t base, void *value);
+void *_sgen_block_map_find (uintptr_t base); /* NULL when absent */
+void _sgen_block_map_remove (uintptr_t base);
+size_t _sgen_block_map_count (void);
+void _sgen_block_map_clear (void);
+
+/* ---- sgen-records.c: fixed-size metadata records from OS memory ---- */
+void _sgen_records_init (size_t record_size);
+void *_sgen_records_alloc (void); /* zeroed; NULL when the OS refuses */
+void _sgen_records_free (void *record);
+void _sgen_records_shutdown (void);
+
+/* ---- sgen-los.c ---- */
+void *_sgen_los_alloc (size_t size);
+bool _sgen_los_is_object (const void *p);
+uint64_t _sgen_los_sweep (void);
+void _sgen_los_foreach (void (*fn) (SgenObject *obj, void *ctx), void *ctx);
+void _sgen_los_shutdown (void);
+void _sgen_los_fill_stats (SgenStats *out);
+int _sgen_los_check (void);
+
+/* ---- sgen-remset.c: sequential store buffer of slots in old objects ---- */
+void _sgen_remset_add (void **slot);
+size_t _sgen_remset_count (void);
+void **_sgen_remset_slots (void);
+void _sgen_remset_clear (void);
+void _sgen_remset_shutdown (void);
+/* Entries beyond which the mutator's next allocation runs a minor collection. */
+#define SGEN_REMSET_SOFT_LIMIT (1u << 20)
+extern bool _sgen_barrier_enabled;
+
+/* ---- sgen-roots.c ---- */
+void _sgen_roots_foreach_slot (void (*fn) (void **slot, void *ctx), void *ctx);
+/* Weak handles: fn returns the new value of each non-NULL target (NULL clears it). */
+void _sgen_roots_update_weak (SgenObject *(*fn) (SgenObject *obj, void *ctx), void *ctx);
+void _sgen_roots_shutdown (void);
+
+/* ---- sgen-gray.c: the work list of objects whose slots are still to be scanned ---- */
+void _sgen_gray_push (SgenObject *obj);
+SgenObject *_sgen_gray_pop (void); /* NULL when empty */
+void _sgen_gray_shutdown (void);
+
+/* ---- sgen-object.c ---- */
+/* vt was accepted by sgen_vtable_init (checked without reading through an unknown pointer). */
+bool _sgen_vtable_is_known (const SgenVTable *vt);
+
+/* ---- sgen-verify.c ---- */
+extern int _sgen_verify_level; /* 0 off; 1 after every collection; 2 adds expensive checks */
+/* sgen-gc.c: counts a verification and its problems in the stats. */
+void _sgen_verify_record (int errors);
+
+#endif

@@ -1,0 +1,511 @@
+/*
+ * sgen-major.c: the old generation, mark-sweep over 16 KiB blocks in size classes.
+ *
+ * Blocks come from the OS in batches (SGEN_BLOCKS_PER_BATCH blocks, 512 KiB, or one backend
+ * page when pages are bigger), aligned to the block size. Each block serves one size class at a
+ * time; the metadata (state, allocation bitmap) lives outside the block, so a block's memory
+ * can go back to the OS while its batch stays.
+ *
+ * Block states:
+ *
+ *            new batch (zeroed)                       sweep: nothing marked
+ *   [OS] ------------------------> FREE ----------------> IN_USE -----------------> EMPTY
+ *    ^                               ^  take (no memset)    ^ |  take (memset first)  |
+ *    |                               |                      | +-----------------------+
+ *    |                               |                      |  sweep: some marked (dead slots
+ *    |                               |                      |  are zeroed, block stays)
+ *    +--- RELEASED <-----------------+----------------------------------------------+
+ *          release_empty_blocks: FREE/EMPTY blocks beyond the reserve (rules below)
+ *
+ *   FREE      mapped, reads zero, no size class.
+ *   IN_USE    has a size class; allocated slots hold objects, every other slot reads zero.
+ *   EMPTY     mapped, no object, contents dirty (the dead objects of the last cycle).
+ *   RELEASED  its pages went back to the OS; never used again (its batch may live on).
+ *
+ * Giving memory back (after every sweep), from the mmap layer's capability record:
+ *   partial_free: the batch is cut in groups of max(backend page, block) bytes; a group whose
+ *     blocks are all FREE or EMPTY is freed with sgen_free_os_memory, as long as at least
+ *     SGEN_EMPTY_BLOCK_RESERVE empty blocks stay mapped. A freed range frees every page it
+ *     touches, so a group never holds a live block: live neighbours are never freed.
+ *   no partial_free (emscripten's libc mmap): a batch goes back whole, only when every one of
+ *     its blocks is empty (same reserve); other empty blocks wait on the empty list.
+ * A batch whose blocks are all RELEASED is forgotten.
+ *
+ * Invariants (_sgen_major_check): the block map (sgen-block-map.c) holds exactly the blocks not
+ * RELEASED; per block,
+ * live == popcount(alloc bits) and 0 < live only in IN_USE; a block with free slots is on its
+ * class's partial list exactly when IN_USE; blocks_in_use/empty/released equal the counts.
+ */
+#include "sgen-internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Empty blocks kept mapped after a sweep: the next cycle's promotions start from them
+ * without a trip to the OS. Small (128 KiB) next to the 4 MiB nursery. */
+#define SGEN_EMPTY_BLOCK_RESERVE 8u
+
+#define MAX_SLOTS (SGEN_BLOCK_SIZE / 16)
+#define BITMAP_WORDS (MAX_SLOTS / 64)
+
+typedef enum { BLOCK_FREE, BLOCK_IN_USE, BLOCK_EMPTY, BLOCK_RELEASED } BlockState;
+
+typedef struct Batch Batch;
+typedef struct Block Block;
+
+struct Block {
+	char *base;
+	Batch *batch;
+	Block *next;          /* partial list of its class, or the empty list */
+	uint8_t state;
+	uint8_t size_class;
+	bool listed;          /* on a partial or the empty list */
+	uint32_t slot_size;
+	uint32_t nslots;
+	uint32_t live;        /* allocated slots */
+	uint32_t cursor;      /* allocation scans from here */
+	uint64_t alloc_bits[BITMAP_WORDS];
+};
+
+struct Batch {
+	char *base;
+	size_t bytes;
+	uint32_t nblocks;
+	uint32_t released;
+	Block blocks[];
+};
+
+/* Slot sizes: the block divided into 1..12 slots (rounded down to SGEN_ALIGN) for the big
+ * classes, finer steps below 1 KiB where most objects are. */
+static const uint32_t class_sizes[] = {
+	16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512,
+	640, 768, 896, 1024, 1360, 1632, 2048, 2336, 2728, 3272, 4096, 5456, 8192,
+};
+#define NUM_CLASSES (sizeof (class_sizes) / sizeof (class_sizes[0]))
+_Static_assert (NUM_CLASSES < 256, "class index fits a byte");
+
+static uint8_t class_of_size[SGEN_MAX_SMALL_OBJ_SIZE / SGEN_ALIGN + 1];
+
+static struct {
+	Batch **batches;       /* in no order: extents may overlap (see sgen-block-map.c) */
+	size_t nbatches, cap;
+	Block *partial[NUM_CLASSES];
+	Block *empty;          /* FREE and EMPTY blocks */
+	size_t in_use, empty_count, released;
+	size_t batch_bytes, group_bytes;
+	uint64_t objects_freed;
+} M;
+
+void
+_sgen_major_init (void)
+{
+	size_t c = 0;
+	for (size_t s = 0; s <= SGEN_MAX_SMALL_OBJ_SIZE; s += SGEN_ALIGN) {
+		while (class_sizes[c] < s)
+			c++;
+		class_of_size[s / SGEN_ALIGN] = (uint8_t) c;
+	}
+	memset (&M, 0, sizeof (M));
+	size_t page = mono_mmap_caps ()->page_size;
+	M.group_bytes = page > SGEN_BLOCK_SIZE ? page : SGEN_BLOCK_SIZE;
+	M.batch_bytes = (size_t) SGEN_BLOCKS_PER_BATCH * SGEN_BLOCK_SIZE;
+	if (M.batch_bytes < M.group_bytes)
+		M.batch_bytes = M.group_bytes;
+	_sgen_records_init (sizeof (Batch) + M.batch_bytes / SGEN_BLOCK_SIZE * sizeof (Block));
+}
+
+static void
+forget_batch (size_t index)
+{
+	_sgen_records_free (M.batches[index]);
+	M.batches[index] = M.batches[--M.nbatches];
+}
+
+void
+_sgen_major_shutdown (void)
+{
+	while (M.nbatches) {
+		Batch *b = M.batches[M.nbatches - 1];
+		if (b->released) {
+			/* Only partial_free backends release blocks, and always whole groups. */
+			uint32_t per_group = (uint32_t) (M.group_bytes / SGEN_BLOCK_SIZE);
+			for (uint32_t g = 0; g < b->nblocks; g += per_group) {
+				if (b->blocks[g].state != BLOCK_RELEASED)
+					sgen_free_os_memory (b->blocks[g].base, M.group_bytes, 0, MONO_MEM_ACCOUNT_MAJOR);
+			}
+		} else {
+			sgen_free_os_memory (b->base, b->bytes, 0, MONO_MEM_ACCOUNT_MAJOR);
+		}
+		forget_batch (M.nbatches - 1);
+	}
+	free (M.batches);
+	memset (&M, 0, sizeof (M));
+	_sgen_records_shutdown ();
+	_sgen_block_map_clear ();
+}
+
+static Block *
+block_of (const void *p)
+{
+	return _sgen_block_map_find ((uintptr_t) p & ~(uintptr_t) (SGEN_BLOCK_SIZE - 1));
+}
+
+static bool
+new_batch (void)
+{
+	char *base = sgen_alloc_os_memory_aligned (M.batch_bytes, SGEN_BLOCK_SIZE, SGEN_ALLOC_HEAP,
+						   "major heap batch", MONO_MEM_ACCOUNT_MAJOR);
+	if (!base)
+		return false;
+	uint32_t n = (uint32_t) (M.batch_bytes / SGEN_BLOCK_SIZE);
+	Batch *b = _sgen_records_alloc ();
+	if (!b) {
+		sgen_free_os_memory (base, M.batch_bytes, 0, MONO_MEM_ACCOUNT_MAJOR);
+		return false;
+	}
+	b->base = base;
+	b->bytes = M.batch_bytes;
+	b->nblocks = n;
+	/* Push in reverse so the lowest block is taken first. */
+	for (uint32_t i = n; i-- > 0;) {
+		Block *blk = &b->blocks[i];
+		blk->base = base + (size_t) i * SGEN_BLOCK_SIZE;
+		blk->batch = b;
+		blk->state = BLOCK_FREE;
+		blk->listed = true;
+		blk->next = M.empty;
+		M.empty = blk;
+		_sgen_block_map_insert ((uintptr_t) blk->base, blk);
+	}
+	M.empty_count += n;
+	if (M.nbatches == M.cap) {
+		M.cap = M.cap ? 2 * M.cap : 16;
+		M.batches = _sgen_xrealloc (M.batches, M.cap * sizeof (Batch *));
+	}
+	M.batches[M.nbatches++] = b;
+	return true;
+}
+
+static Block *
+take_block (uint8_t cls)
+{
+	if (!M.empty && !new_batch ())
+		return NULL;
+	Block *blk = M.empty;
+	M.empty = blk->next;
+	M.empty_count--;
+	if (blk->state == BLOCK_EMPTY)
+		memset (blk->base, 0, SGEN_BLOCK_SIZE);
+	blk->state = BLOCK_IN_USE;
+	blk->size_class = cls;
+	blk->slot_size = class_sizes[cls];
+	blk->nslots = SGEN_BLOCK_SIZE / class_sizes[cls];
+	blk->live = 0;
+	blk->cursor = 0;
+	memset (blk->alloc_bits, 0, sizeof (blk->alloc_bits));
+	blk->next = NULL;
+	blk->listed = true;
+	M.partial[cls] = blk;
+	M.in_use++;
+	return blk;
+}
+
+static bool
+bit_get (const Block *blk, uint32_t i)
+{
+	return (blk->alloc_bits[i / 64] >> (i % 64)) & 1;
+}
+
+static void
+bit_flip (Block *blk, uint32_t i)
+{
+	blk->alloc_bits[i / 64] ^= (uint64_t) 1 << (i % 64);
+}
+
+void *
+_sgen_major_alloc (size_t size)
+{
+	uint8_t cls = class_of_size[sgen_align_up (size, SGEN_ALIGN) / SGEN_ALIGN];
+	Block *blk = M.partial[cls];
+	if (!blk && !(blk = take_block (cls)))
+		return NULL;
+	uint32_t i = blk->cursor;
+	while (bit_get (blk, i))
+		i++;
+	bit_flip (blk, i);
+	blk->live++;
+	blk->cursor = i + 1;
+	if (blk->live == blk->nslots) {
+		M.partial[cls] = blk->next;
+		blk->next = NULL;
+		blk->listed = false;
+	}
+	_sgen_memgov_old_allocated (blk->slot_size);
+	return blk->base + (size_t) i * blk->slot_size;
+}
+
+bool
+_sgen_major_contains (const void *p)
+{
+	Block *blk = block_of (p);
+	return blk && blk->state == BLOCK_IN_USE;
+}
+
+bool
+_sgen_major_is_object (const void *p)
+{
+	Block *blk = block_of (p);
+	if (!blk || blk->state != BLOCK_IN_USE)
+		return false;
+	size_t off = (size_t) ((const char *) p - blk->base);
+	if (off % blk->slot_size)
+		return false;
+	uint32_t i = (uint32_t) (off / blk->slot_size);
+	return i < blk->nslots && bit_get (blk, i);
+}
+
+static void
+push_empty (Block *blk)
+{
+	blk->next = M.empty;
+	blk->listed = true;
+	M.empty = blk;
+	M.empty_count++;
+}
+
+/* Returns the block's surviving object bytes; frees the rest. */
+static uint64_t
+sweep_block (Block *blk)
+{
+	uint32_t marked = 0;
+	for (uint32_t i = 0; i < blk->nslots; i++) {
+		if (bit_get (blk, i) && (((SgenObject *) (blk->base + (size_t) i * blk->slot_size))->vtword & SGEN_FLAG_MARKED))
+			marked++;
+	}
+	if (!marked) {
+		/* Left dirty: zeroed only if it is taken again (take_block). */
+		M.in_use--;
+		M.objects_freed += blk->live;
+		blk->state = BLOCK_EMPTY;
+		blk->live = 0;
+		return 0;
+	}
+	for (uint32_t i = 0; i < blk->nslots; i++) {
+		if (!bit_get (blk, i))
+			continue;
+		SgenObject *obj = (SgenObject *) (blk->base + (size_t) i * blk->slot_size);
+		if (obj->vtword & SGEN_FLAG_MARKED) {
+			obj->vtword &= ~(uintptr_t) SGEN_FLAG_MARKED;
+		} else {
+			memset (obj, 0, blk->slot_size);
+			bit_flip (blk, i);
+			M.objects_freed++;
+		}
+	}
+	blk->live = marked;
+	blk->cursor = 0;
+	return (uint64_t) marked * blk->slot_size;
+}
+
+static bool
+group_empty (const Batch *b, uint32_t first, uint32_t count)
+{
+	for (uint32_t i = first; i < first + count; i++) {
+		uint8_t s = b->blocks[i].state;
+		if (s != BLOCK_FREE && s != BLOCK_EMPTY)
+			return false;
+	}
+	return true;
+}
+
+static void
+release_blocks (Batch *b, uint32_t first, uint32_t count)
+{
+	for (uint32_t i = first; i < first + count; i++) {
+		b->blocks[i].state = BLOCK_RELEASED;
+		_sgen_block_map_remove ((uintptr_t) b->blocks[i].base);
+	}
+	b->released += count;
+	M.released += count;
+	M.empty_count -= count;
+}
+
+static void
+release_empty_blocks (void)
+{
+	const MonoMmapCaps *caps = mono_mmap_caps ();
+	size_t budget = M.empty_count > SGEN_EMPTY_BLOCK_RESERVE ? M.empty_count - SGEN_EMPTY_BLOCK_RESERVE : 0;
+	uint32_t per_group = (uint32_t) (M.group_bytes / SGEN_BLOCK_SIZE);
+	for (size_t bi = 0; bi < M.nbatches && budget;) {
+		Batch *b = M.batches[bi];
+		if (caps->partial_free) {
+			for (uint32_t g = 0; g < b->nblocks && budget >= per_group; g += per_group) {
+				if (!group_empty (b, g, per_group))
+					continue;
+				sgen_free_os_memory (b->blocks[g].base, M.group_bytes, 0, MONO_MEM_ACCOUNT_MAJOR);
+				release_blocks (b, g, per_group);
+				budget -= per_group;
+			}
+		} else if (!b->released && budget >= b->nblocks && group_empty (b, 0, b->nblocks)) {
+			sgen_free_os_memory (b->base, b->bytes, 0, MONO_MEM_ACCOUNT_MAJOR);
+			release_blocks (b, 0, b->nblocks);
+			budget -= b->nblocks;
+		}
+		if (b->released == b->nblocks) {
+			M.released -= b->nblocks;
+			forget_batch (bi);
+		} else {
+			bi++;
+		}
+	}
+}
+
+uint64_t
+_sgen_major_sweep (void)
+{
+	uint64_t live = 0;
+	memset (M.partial, 0, sizeof (M.partial));
+	M.empty = NULL;
+	M.empty_count = 0;
+	for (size_t bi = 0; bi < M.nbatches; bi++) {
+		Batch *b = M.batches[bi];
+		for (uint32_t i = 0; i < b->nblocks; i++) {
+			Block *blk = &b->blocks[i];
+			blk->listed = false;
+			blk->next = NULL;
+			if (blk->state == BLOCK_IN_USE)
+				live += sweep_block (blk);
+			if (blk->state == BLOCK_FREE || blk->state == BLOCK_EMPTY)
+				M.empty_count++;
+		}
+	}
+	release_empty_blocks ();
+	/* Rebuild the lists, lowest addresses first (they are taken from the head). */
+	M.empty_count = 0;
+	for (size_t bi = M.nbatches; bi-- > 0;) {
+		Batch *b = M.batches[bi];
+		for (uint32_t i = b->nblocks; i-- > 0;) {
+			Block *blk = &b->blocks[i];
+			if (blk->state == BLOCK_FREE || blk->state == BLOCK_EMPTY) {
+				push_empty (blk);
+			} else if (blk->state == BLOCK_IN_USE && blk->live < blk->nslots) {
+				blk->next = M.partial[blk->size_class];
+				blk->listed = true;
+				M.partial[blk->size_class] = blk;
+			}
+		}
+	}
+	return live;
+}
+
+void
+_sgen_major_foreach (void (*fn) (SgenObject *obj, void *ctx), void *ctx)
+{
+	for (size_t bi = 0; bi < M.nbatches; bi++) {
+		Batch *b = M.batches[bi];
+		for (uint32_t i = 0; i < b->nblocks; i++) {
+			Block *blk = &b->blocks[i];
+			if (blk->state != BLOCK_IN_USE)
+				continue;
+			for (uint32_t s = 0; s < blk->nslots; s++) {
+				if (bit_get (blk, s))
+					fn ((SgenObject *) (blk->base + (size_t) s * blk->slot_size), ctx);
+			}
+		}
+	}
+}
+
+static int
+check_block (const Block *blk, bool expensive)
+{
+	int errors = 0;
+	uint32_t bits = 0;
+	for (uint32_t w = 0; w < BITMAP_WORDS; w++)
+		bits += (uint32_t) __builtin_popcountll (blk->alloc_bits[w]);
+	if (blk->state != BLOCK_IN_USE) {
+		if (blk->listed != (blk->state != BLOCK_RELEASED)) {
+			fprintf (stderr, "sgen-major: block %p (state %d) listed=%d\n", (void *) blk->base, blk->state, blk->listed);
+			errors++;
+		}
+		return errors;
+	}
+	if (bits != blk->live || blk->live == 0 || blk->nslots != SGEN_BLOCK_SIZE / blk->slot_size) {
+		fprintf (stderr, "sgen-major: block %p: live %u, bits %u, %u slots of %u\n", (void *) blk->base,
+			 blk->live, bits, blk->nslots, blk->slot_size);
+		errors++;
+	}
+	if (blk->listed != (blk->live < blk->nslots)) {
+		fprintf (stderr, "sgen-major: block %p with %u of %u slots live is %son its partial list\n",
+			 (void *) blk->base, blk->live, blk->nslots, blk->listed ? "" : "not ");
+		errors++;
+	}
+	if (!expensive)
+		return errors;
+	for (uint32_t s = 0; s < blk->nslots; s++) {
+		if (bit_get (blk, s))
+			continue;
+		const uint8_t *p = (const uint8_t *) blk->base + (size_t) s * blk->slot_size;
+		for (uint32_t k = 0; k < blk->slot_size; k++) {
+			if (p[k]) {
+				fprintf (stderr, "sgen-major: free slot %p is not zero at +%u\n", (const void *) p, k);
+				errors++;
+				break;
+			}
+		}
+	}
+	return errors;
+}
+
+int
+_sgen_major_check (bool expensive)
+{
+	int errors = 0;
+	size_t in_use = 0, empty = 0, released = 0;
+	for (size_t bi = 0; bi < M.nbatches; bi++) {
+		const Batch *b = M.batches[bi];
+		uint32_t rel = 0;
+		for (uint32_t i = 0; i < b->nblocks; i++) {
+			const Block *blk = &b->blocks[i];
+			in_use += blk->state == BLOCK_IN_USE;
+			empty += blk->state == BLOCK_FREE || blk->state == BLOCK_EMPTY;
+			rel += blk->state == BLOCK_RELEASED;
+			errors += check_block (blk, expensive);
+			if ((blk->state != BLOCK_RELEASED) != (block_of (blk->base) == blk)) {
+				fprintf (stderr, "sgen-major: block %p (state %d) and the block map disagree\n",
+					 (void *) blk->base, blk->state);
+				errors++;
+			}
+		}
+		released += rel;
+		if (rel != b->released || rel == b->nblocks) {
+			fprintf (stderr, "sgen-major: batch %p: %u released blocks, recorded %u of %u\n",
+				 (void *) b->base, rel, b->released, b->nblocks);
+			errors++;
+		}
+	}
+	size_t listed_empty = 0;
+	for (const Block *blk = M.empty; blk; blk = blk->next)
+		listed_empty++;
+	if (_sgen_block_map_count () != in_use + empty) {
+		fprintf (stderr, "sgen-major: the block map holds %zu blocks, %zu are mapped\n", _sgen_block_map_count (),
+			 in_use + empty);
+		errors++;
+	}
+	if (in_use != M.in_use || empty != M.empty_count || released != M.released || listed_empty != empty) {
+		fprintf (stderr, "sgen-major: counts: in use %zu/%zu, empty %zu/%zu (listed %zu), released %zu/%zu\n",
+			 in_use, M.in_use, empty, M.empty_count, listed_empty, released, M.released);
+		errors++;
+	}
+	return errors;
+}
+
+void
+_sgen_major_fill_stats (SgenStats *out)
+{
+	out->major_blocks_in_use = M.in_use;
+	out->major_blocks_empty = M.empty_count;
+	out->major_blocks_released = M.released;
+	out->major_batches = M.nbatches;
+	out->objects_freed_major = M.objects_freed;
+}

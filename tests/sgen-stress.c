@@ -1,0 +1,437 @@
+/*
+ * sgen-stress: runs GC workloads on sgen, verifies them, and reports what the memory layers did.
+ *
+ *   sgen-stress [--mono-wasm-mmap=on|off] [--seed N] [--scale N] [--threads N] [--json]
+ *               [--workloads LIST] [--memory-trace FILE] [--mwpm-dump FILE] [--sgen-... options]
+ *
+ * --workloads: comma-separated names (sgen-stress-work.c) or 'all' (every one but startup).
+ * --memory-trace FILE: CSV time series, one row per sample:
+ *     time_ms,phase,linear_memory,os_bytes_live,mwpm_in_use,mwpm_free_zeroed,mwpm_free_dirty,mwpm_foreign
+ *   (the mwpm columns are pages, empty when mwpm is not the active backend).
+ * --mwpm-dump FILE: one page-table snapshot per workload and at the end (tools/pagemap).
+ * --json: one JSON object on the last line of stdout (fields in docs/sgen.md).
+ * Exit status: 0 all verified; 1 a verification or checksum error; 2 bad options; 3 out of memory.
+ */
+#include "sgen-stress.h"
+
+#include "mono-config.h"
+#include "mono-mmap.h"
+#include "mono-options.h"
+
+#ifdef ENABLE_WASM_MMAP
+#include "mono-wasm-pagemgr.h"
+#endif
+
+#ifdef __EMSCRIPTEN__
+#include <emscripten.h>
+#endif
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int
+check_workloads (const MonoOptionDef *def, MonoOptionValue v, char *err, size_t errlen);
+
+static const MonoOptionDef stress_options[] = {
+	{ "seed", MONO_OPTION_INT, "1", "seed of every random choice", 0, INT64_MAX, NULL },
+	{ "scale", MONO_OPTION_INT, "1", "multiplies the work of every workload", 1, 1000, NULL },
+	{ "threads", MONO_OPTION_INT, "0", "extra threads working the mmap layer while the GC runs (pthreads builds)",
+	  0, 16, NULL },
+	{ "json", MONO_OPTION_BOOL, "off", "print one JSON object with the results at the end", 0, 0, NULL },
+	{ "workloads", MONO_OPTION_STRING, "all",
+	  "comma-separated: gcbench, churn, large, fdr, fdr-reverse, startup; 'all' = all but startup", 0, 0,
+	  check_workloads },
+	{ "memory-trace", MONO_OPTION_STRING, "", "write a CSV time series of memory use to this file", 0, 0, NULL },
+	{ "mwpm-dump", MONO_OPTION_STRING, "", "write page-table snapshots (JSON lines) to this file", 0, 0, NULL },
+	{ "corrupt-object", MONO_OPTION_BOOL, "off",
+	  "test only: damage one object before the final check (the run must then fail)", 0, 0, NULL },
+};
+
+static bool selected[16];
+
+static int
+select_workloads (const char *list, char *err, size_t errlen)
+{
+	memset (selected, 0, sizeof (selected));
+	if (!strcmp (list, "all")) {
+		for (int i = 0; i < stress_workload_count; i++)
+			selected[i] = strcmp (stress_workloads[i].name, "startup") != 0;
+		return 0;
+	}
+	const char *p = list;
+	while (*p) {
+		size_t len = strcspn (p, ",");
+		int found = -1;
+		for (int i = 0; i < stress_workload_count; i++) {
+			if (strlen (stress_workloads[i].name) == len && !strncmp (stress_workloads[i].name, p, len))
+				found = i;
+		}
+		if (found < 0) {
+			snprintf (err, errlen, "unknown workload '%.*s' (known: all, gcbench, churn, large, fdr, fdr-reverse, startup)",
+				  (int) len, p);
+			return -1;
+		}
+		selected[found] = true;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+static int
+check_workloads (const MonoOptionDef *def, MonoOptionValue v, char *err, size_t errlen)
+{
+	(void) def;
+	return select_workloads (v.s, err, errlen);
+}
+
+/*
+ * Opens an output file given on the command line. Under node, emscripten's stdio writes to an
+ * in-memory file system: the host's root is mounted at /host (NODEFS) and the path resolved
+ * against node's working directory, so the file lands where the user asked. In a browser the
+ * file stays in memory (the page reads its results through exported functions instead).
+ */
+static FILE *
+open_output (const char *path)
+{
+#ifdef __EMSCRIPTEN__
+	char host[4096];
+	int mapped = EM_ASM_INT ({
+		if (typeof process !== 'object' || typeof NODEFS === 'undefined')
+			return 0;
+		try {
+			if (!FS.analyzePath('/host').exists) {
+				FS.mkdir('/host');
+				FS.mount(NODEFS, { root: '/' }, '/host');
+			}
+			stringToUTF8('/host' + require('path').resolve(UTF8ToString($0)), $1, $2);
+			return 1;
+		} catch (e) {
+			return 0;
+		}
+	}, path, host, (int) sizeof (host));
+	if (mapped)
+		return fopen (host, "w");
+#endif
+	return fopen (path, "w");
+}
+
+/* ---- samples, errors ---- */
+
+static struct {
+	double t0;
+	FILE *trace;
+	FILE *dump;
+	const char *phase;
+	uint64_t ticks;
+	uint64_t linear_peak;
+	uint64_t errors;
+} R;
+
+static double
+now_ms (void)
+{
+	struct timespec ts;
+	clock_gettime (CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+#ifdef ENABLE_WASM_MMAP
+static bool
+mwpm_active (void)
+{
+	return mono_mmap_caps ()->backend == MONO_MMAP_BACKEND_MWPM;
+}
+#endif
+
+static void
+write_sample (void)
+{
+	SgenStats s;
+	sgen_get_stats (&s);
+	uint64_t linear = mono_mmap_linear_memory_bytes ();
+	fprintf (R.trace, "%.3f,%s,%llu,%llu", now_ms () - R.t0, R.phase, (unsigned long long) linear,
+		 (unsigned long long) s.os_bytes_live);
+#ifdef ENABLE_WASM_MMAP
+	if (mwpm_active ()) {
+		MwpmStats m;
+		mwpm_get_stats (&m);
+		fprintf (R.trace, ",%zu,%zu,%zu,%zu\n", m.pages_in_use, m.pages_free_zeroed, m.pages_free_dirty,
+			 m.pages_external);
+		return;
+	}
+#endif
+	fputs (",,,,\n", R.trace);
+}
+
+void
+stress_sample (const char *phase)
+{
+	/* Periodic calls (phase NULL) sample one time in 256: cheap enough for inner loops. */
+	if (!phase && ++R.ticks % 256)
+		return;
+	if (phase)
+		R.phase = phase;
+	uint64_t linear = mono_mmap_linear_memory_bytes ();
+	if (linear > R.linear_peak)
+		R.linear_peak = linear;
+	if (R.trace)
+		write_sample ();
+}
+
+void
+stress_error (const char *fmt, ...)
+{
+	va_list ap;
+	R.errors++;
+	if (R.errors > 20)
+		return;
+	fputs ("sgen-stress: ", stderr);
+	va_start (ap, fmt);
+	vfprintf (stderr, fmt, ap);
+	va_end (ap);
+	fputc ('\n', stderr);
+}
+
+void
+stress_oom (const char *what)
+{
+	fflush (stdout);
+	fprintf (stderr, "sgen-stress: cannot allocate %s: %s\n", what, sgen_last_error ());
+	exit (3);
+}
+
+static void
+dump_pages (const char *label)
+{
+#ifdef ENABLE_WASM_MMAP
+	if (R.dump && mwpm_active ())
+		mwpm_dump (R.dump, label);
+#else
+	(void) label;
+#endif
+}
+
+/* mwpm's stats after the final full collection, live data still in place. */
+static char mwpm_json[2048];
+
+static void
+snapshot_mwpm (void)
+{
+#ifdef ENABLE_WASM_MMAP
+	if (mwpm_active ()) {
+		MwpmStats m;
+		mwpm_get_stats (&m);
+		mwpm_stats_to_json (&m, mwpm_json, sizeof (mwpm_json));
+	}
+#endif
+}
+
+/* ---- damage one object (test only) ---- */
+
+static void
+corrupt_first_bytes (SgenObject *obj, void *ctx)
+{
+	bool *done = ctx;
+	if (!*done && sgen_obj_vtable (obj) == &stress_bytes_vt && obj->length > 0) {
+		sgen_array_bytes (obj)[0] ^= 0x5a;
+		*done = true;
+	}
+}
+
+/* ---- report ---- */
+
+static void
+print_json (uint64_t seed, int64_t scale, int threads, double elapsed, uint64_t digest, uint64_t objects,
+	    uint64_t live_final, const StressThreadReport *reports)
+{
+	SgenStats s;
+	sgen_get_stats (&s);
+	MonoMmapStats ms;
+	mono_mmap_get_stats (&ms);
+	printf ("{\"mmap\":\"%s\",\"seed\":%llu,\"scale\":%lld,\"threads\":%d,\"workloads\":\"%s\"",
+		mono_mmap_caps ()->name, (unsigned long long) seed, (long long) scale, threads,
+		mono_option_string ("workloads"));
+	printf (",\"collections_minor\":%llu,\"collections_major\":%llu,\"objects_allocated\":%llu",
+		(unsigned long long) s.collections_minor, (unsigned long long) s.collections_major,
+		(unsigned long long) s.objects_allocated);
+	printf (",\"bytes_allocated\":%llu,\"bytes_promoted\":%llu", (unsigned long long) s.bytes_allocated,
+		(unsigned long long) s.bytes_promoted);
+	printf (",\"verify_errors\":%llu,\"checksum_errors\":%llu,\"verify_runs\":%llu",
+		(unsigned long long) (s.verify_errors + R.errors), (unsigned long long) R.errors,
+		(unsigned long long) s.verify_runs);
+	printf (",\"os_bytes_allocated\":%llu,\"os_bytes_freed\":%llu,\"os_bytes_peak\":%llu,\"os_bytes_live\":%llu",
+		(unsigned long long) s.os_bytes_allocated, (unsigned long long) s.os_bytes_freed,
+		(unsigned long long) s.os_bytes_peak, (unsigned long long) s.os_bytes_live);
+	printf (",\"linear_memory_peak\":%llu,\"linear_memory_final\":%llu,\"bytes_zeroed_by_page_layer\":%llu",
+		(unsigned long long) R.linear_peak, (unsigned long long) mono_mmap_linear_memory_bytes (),
+		(unsigned long long) ms.bytes_zeroed);
+	printf (",\"major_blocks_in_use\":%zu,\"major_blocks_empty\":%zu,\"major_blocks_released\":%zu",
+		s.major_blocks_in_use, s.major_blocks_empty, s.major_blocks_released);
+	printf (",\"los_objects_freed\":%llu,\"grow_hook_collections\":%llu",
+		(unsigned long long) s.los_objects_freed, (unsigned long long) s.grow_hook_collections);
+	printf (",\"result_objects\":%llu,\"result_digest\":\"%016llx\",\"live_bytes_final\":%llu,\"elapsed_ms\":%.1f",
+		(unsigned long long) objects, (unsigned long long) digest, (unsigned long long) live_final, elapsed);
+	if (threads) {
+		printf (",\"thread_reports\":[");
+		for (int i = 0; i < threads; i++)
+			printf ("%s{\"ops\":%llu,\"ops_while_gc\":%llu,\"allocs\":%llu,\"partial_frees\":%llu,\"errors\":%llu}",
+				i ? "," : "", (unsigned long long) reports[i].ops,
+				(unsigned long long) reports[i].ops_while_gc, (unsigned long long) reports[i].allocs,
+				(unsigned long long) reports[i].partial_frees, (unsigned long long) reports[i].errors);
+		printf ("]");
+	}
+	if (mwpm_json[0])
+		printf (",\"mwpm\":%s", mwpm_json);
+	printf ("}\n");
+}
+
+static void
+print_text (double elapsed, uint64_t digest, uint64_t objects)
+{
+	SgenStats s;
+	sgen_get_stats (&s);
+	MonoMmapStats ms;
+	mono_mmap_get_stats (&ms);
+	printf ("sgen-stress: mmap %s, %llu minor and %llu major collections, %llu objects allocated\n",
+		mono_mmap_caps ()->name, (unsigned long long) s.collections_minor,
+		(unsigned long long) s.collections_major, (unsigned long long) s.objects_allocated);
+	printf ("  OS bytes: %llu allocated, %llu freed, peak %llu; linear memory peak %llu, final %llu; "
+		"zeroed by the page layer %llu\n",
+		(unsigned long long) s.os_bytes_allocated, (unsigned long long) s.os_bytes_freed,
+		(unsigned long long) s.os_bytes_peak, (unsigned long long) R.linear_peak,
+		(unsigned long long) mono_mmap_linear_memory_bytes (), (unsigned long long) ms.bytes_zeroed);
+	printf ("  verified: %llu heap problems, %llu checksum problems; final graph %llu objects, digest %016llx; %.1f ms\n",
+		(unsigned long long) s.verify_errors, (unsigned long long) R.errors, (unsigned long long) objects,
+		(unsigned long long) digest, elapsed);
+}
+
+int
+main (int argc, char **argv)
+{
+	char err[256];
+	sgen_register_options ();
+	if (mono_options_register (stress_options, sizeof (stress_options) / sizeof (stress_options[0])) != 0) {
+		fprintf (stderr, "sgen-stress: cannot register the options\n");
+		return 2;
+	}
+	int rc = mono_options_startup (&argc, argv);
+	if (rc == 1)
+		return 0;
+	if (rc != 0)
+		return 2;
+	if (argc > 1) {
+		fprintf (stderr, "sgen-stress: unexpected argument '%s' (see --help-options)\n", argv[1]);
+		return 2;
+	}
+	uint64_t seed = (uint64_t) mono_option_int ("seed");
+	int64_t scale = mono_option_int ("scale");
+	int threads = (int) mono_option_int ("threads");
+	bool json = mono_option_bool ("json");
+	if (select_workloads (mono_option_string ("workloads"), err, sizeof (err)) != 0) {
+		fprintf (stderr, "sgen-stress: --workloads: %s\n", err);
+		return 2;
+	}
+	const char *trace = mono_option_string ("memory-trace");
+	const char *dump = mono_option_string ("mwpm-dump");
+	if (*trace && !(R.trace = open_output (trace))) {
+		fprintf (stderr, "sgen-stress: cannot write --memory-trace %s\n", trace);
+		return 2;
+	}
+	if (*dump && !(R.dump = open_output (dump))) {
+		fprintf (stderr, "sgen-stress: cannot write --mwpm-dump %s\n", dump);
+		return 2;
+	}
+	if (R.trace)
+		fputs ("time_ms,phase,linear_memory,os_bytes_live,mwpm_in_use,mwpm_free_zeroed,mwpm_free_dirty,mwpm_foreign\n",
+		       R.trace);
+
+	R.t0 = now_ms ();
+	R.phase = "start";
+	/* The threads start first: single-threaded builds refuse --threads before any work. */
+	if (stress_threads_start (threads, seed, err, sizeof (err)) != 0) {
+		fprintf (stderr, "sgen-stress: %s\n", err);
+		return 2;
+	}
+	if (stress_types_init (err, sizeof (err)) != 0 || sgen_init (err, sizeof (err)) != 0) {
+		fprintf (stderr, "sgen-stress: %s\n", err);
+		return 2;
+	}
+	if (sgen_register_root (stress_stack, STRESS_STACK, "shadow stack") != 0 ||
+	    sgen_register_root (stress_keep, sizeof (stress_keep) / sizeof (stress_keep[0]), "kept data") != 0) {
+		fprintf (stderr, "sgen-stress: cannot register roots\n");
+		return 2;
+	}
+	stress_sample ("init");
+	if (!json)
+		printf ("sgen-stress: seed %llu, scale %lld, %d extra threads, mmap %s\n", (unsigned long long) seed,
+			(long long) scale, threads, mono_mmap_caps ()->name);
+
+	StressParams params = { .seed = seed, .scale = scale, .corrupt = mono_option_bool ("corrupt-object") };
+	stress_threads_gc_phase (true);
+	for (int i = 0; i < stress_workload_count; i++) {
+		if (!selected[i])
+			continue;
+		StressRng rng = { seed * 0x100000001b3ull + (uint64_t) i };
+		double t = now_ms ();
+		stress_workloads[i].run (&params, &rng);
+		stress_sample (stress_workloads[i].name);
+		dump_pages (stress_workloads[i].name);
+		if (!json)
+			printf ("  %-12s %8.1f ms\n", stress_workloads[i].name, now_ms () - t);
+	}
+	stress_threads_gc_phase (false);
+
+	/* The final check: a full collection, every reachable object, the verifier. */
+	sgen_collect (SGEN_COLLECT_MAJOR);
+	if (params.corrupt) {
+		bool done = false;
+		sgen_walk_reachable (corrupt_first_bytes, &done);
+		if (!done)
+			stress_error ("--corrupt-object found no byte array to damage");
+	}
+	uint64_t objects = 0;
+	uint64_t digest = stress_check_reachable (&objects);
+	SgenStats at_end;
+	sgen_get_stats (&at_end);
+	uint64_t live_final = at_end.live_bytes_after_major;
+	sgen_verify_heap ("final");
+	stress_sample ("final");
+	dump_pages ("final");
+	snapshot_mwpm ();
+	/* Dropping everything must bring the heap back to its baseline: no object left. */
+	memset (stress_keep, 0, sizeof (stress_keep));
+	sgen_collect (SGEN_COLLECT_MAJOR);
+	SgenStats dropped;
+	sgen_get_stats (&dropped);
+	if (dropped.live_bytes_after_major || dropped.major_blocks_in_use || dropped.los_objects)
+		stress_error ("after dropping everything %llu bytes, %zu blocks and %zu large objects stay live",
+			      (unsigned long long) dropped.live_bytes_after_major, dropped.major_blocks_in_use,
+			      dropped.los_objects);
+	stress_sample ("dropped");
+	dump_pages ("dropped");
+
+	StressThreadReport reports[16];
+	stress_threads_stop (reports);
+	for (int i = 0; i < threads; i++) {
+		if (reports[i].errors)
+			stress_error ("mmap thread %d found %llu problems", i, (unsigned long long) reports[i].errors);
+	}
+	double elapsed = now_ms () - R.t0;
+	if (json)
+		print_json (seed, scale, threads, elapsed, digest, objects, live_final, reports);
+	else
+		print_text (elapsed, digest, objects);
+	SgenStats s;
+	sgen_get_stats (&s);
+	if (R.trace)
+		fclose (R.trace);
+	if (R.dump)
+		fclose (R.dump);
+	sgen_shutdown ();
+	return (s.verify_errors || R.errors) ? 1 : 0;
+}
