@@ -44,6 +44,7 @@ static uint64_t m_held, m_released, m_bytes_zeroed, op;
 static uint32_t recent_release[RECENT], recent_next; /* first pages of recent frees */
 static uint32_t next_id;
 static uintptr_t base;
+static uint32_t sbrk_granule; /* foreign increments are multiples of it, as any sbrk caller's */
 static const ModelConfig *conf;
 
 static uint64_t
@@ -298,6 +299,7 @@ do_foreign (ModelSource *src, ModelCounts *k)
 	if (nforeign == MAX_FOREIGN)
 		return 0;
 	uint64_t size = 4 + src->next (src, 3 * P) / 4 * 4;
+	size = (size + sbrk_granule - 1) / sbrk_granule * sbrk_granule; /* WASI: 64 KiB multiples */
 	uint64_t off;
 	if (mwpm_platform_foreign_sbrk ((int64_t)size, &off) != 0)
 		return 0;
@@ -398,6 +400,7 @@ model_run (ModelSource *src, const ModelConfig *cfg, ModelCounts *k)
 	MwpmPlatformInfo info;
 	mwpm_platform_info (&info);
 	base = info.base;
+	sbrk_granule = info.sbrk_granule;
 
 	for (op = 0; op < cfg->ops && !src->exhausted; op++) {
 		/* Keep live memory bounded: free more often when much is held. */

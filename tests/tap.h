@@ -86,13 +86,16 @@ test_rng_below (TestRng *r, uint64_t n)
 	return test_rng_next (r) % n;
 }
 
-/* Value of "--name N" in argv, or dflt. */
+/* Value of "--name N" or "--name=N" in argv (the browser pages pass the second form), or dflt. */
 static inline uint64_t
 test_arg_u64 (int argc, char **argv, const char *name, uint64_t dflt)
 {
-	for (int i = 1; i + 1 < argc; i++) {
-		if (!strcmp (argv[i], name))
+	size_t n = strlen (name);
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp (argv[i], name) && i + 1 < argc)
 			return strtoull (argv[i + 1], NULL, 0);
+		if (!strncmp (argv[i], name, n) && argv[i][n] == '=')
+			return strtoull (argv[i] + n + 1, NULL, 0);
 	}
 	return dflt;
 }

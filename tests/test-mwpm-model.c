@@ -5,6 +5,7 @@
  * invariant check after every step and one (host only) with a small memory that runs out.
  * --long makes 20,000,000.
  */
+#include "mono-config.h"
 #include "mwpm-model.h"
 #include "tap.h"
 

@@ -22,13 +22,13 @@ typedef struct {
 	uint64_t done, zero_checked, errors;
 } Worker;
 
+#if MONO_CONFIG_THREADS
 static uint64_t
 pattern (int id, uint64_t n, size_t page)
 {
 	return ((uint64_t)id << 48) ^ (n << 16) ^ page ^ 0xa5a5a5a5ull;
 }
 
-#if MONO_CONFIG_THREADS
 static void *
 work (void *arg)
 {

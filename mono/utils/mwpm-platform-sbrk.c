@@ -3,15 +3,22 @@
  *
  * Linear memory starts at address 0, so offsets are addresses. sbrk is atomic in emscripten's
  * pthreads builds (a compare-and-swap loop), so one call per request is race-free; mwpm never
- * asks sbrk(0) first. WASI's sbrk only accepts multiples of 64 KiB (anything else traps), hence
- * the granule.
+ * asks sbrk(0) first.
+ *
+ * WASI (wasi-libc): sbrk(n) is memory.grow(n / 64 KiB) and returns the old end of memory, so the
+ * break is always the memory size and every result is 64 KiB aligned. It aborts (a trap) on an
+ * increment that is not a multiple of 64 KiB or is negative, hence the granule: mwpm's growth
+ * rounds every request up to it (mono-wasm-pagemgr.c, grow()), and the test hook below refuses
+ * other values with EINVAL instead of reaching sbrk. The memory may grow to 4 GiB: the WASI build
+ * links with --max-memory=4294967296 (meson.build), and that is also wasm32's limit.
  *
  * Whether the break is monotonic (docs/mwpm.md, "Zero trust"):
  *  - emscripten 3.1.6: sbrk of a negative increment fails, its dlmalloc is built with
  *    MORECORE_CANNOT_TRIM, brk() aborts in pthreads builds: nothing lowers the break.
  *    Later emscripten mallocs trim, so newer versions are not trusted.
  *  - the shared-pool build: malloc takes its memory from mwpm and never calls sbrk.
- *  - WASI: wasi-libc's sbrk rejects negative increments; the break is the end of memory.
+ *  - WASI: the break is the memory size, and linear memory never shrinks (sbrk traps on a
+ *    negative increment rather than lowering the break).
  */
 #include "mono-config.h"
 #include "mwpm-platform.h"
@@ -80,6 +87,9 @@ mwpm_platform_memory_bytes (void)
 int
 mwpm_platform_foreign_sbrk (int64_t increment, uint64_t *old_break)
 {
+	/* WASI's sbrk would trap on these; refuse them on every wasm target alike. */
+	if (increment % SBRK_GRANULE != 0 || increment > (int64_t)(0x80000000u - SBRK_GRANULE))
+		return EINVAL;
 	if (increment >= 0) {
 		void *p = sbrk ((intptr_t)increment);
 		if (p == (void *)-1)

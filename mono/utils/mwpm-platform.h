@@ -45,8 +45,9 @@ uint64_t mwpm_platform_memory_bytes (void);
 /* ---- Test hooks, offered by every implementation ---- */
 
 /* Acts as another sbrk caller: moves the break by `increment` (may be negative where the
- * platform lets the break go down: the host always, wasm through the sbrk pointer) and stores
- * the old break's offset. Returns 0 or an errno value. */
+ * platform lets the break go down: the host always, emscripten through the sbrk pointer, WASI
+ * never: ENOTSUP) and stores the old break's offset. On wasm, `increment` must be a multiple of
+ * sbrk_granule (EINVAL otherwise), as for any sbrk caller there. Returns 0 or an errno value. */
 int mwpm_platform_foreign_sbrk (int64_t increment, uint64_t *old_break);
 
 /* Makes the next `count` calls of mwpm_platform_sbrk fail with ENOMEM. */

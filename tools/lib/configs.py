@@ -29,6 +29,12 @@ CONFIGS = {c.name: c for c in [
     Config('wasm-threads', 'emscripten', ('-Dthreads=true',), {}, 'emscripten 3.1.6 with pthreads'),
     Config('wasm-nommap', 'emscripten', ('-Dwasm_mmap=disabled',), {}, 'emscripten, built without mwpm'),
     Config('wasm-16k', 'emscripten', ('-Dpage_size=16384',), {}, 'emscripten, 16 KiB mwpm pages'),
+    Config('wasm-pool', 'emscripten', ('-Dshared_pool=true',), {},
+           'emscripten, malloc and mwpm share one page pool (docs/pool.md)'),
+    # Release builds for ./tools/bench and ./tools/demo (no test suite runs them).
+    Config('wasm-release', 'emscripten', ('--buildtype=release',), {}, 'emscripten, release (benchmarks)'),
+    Config('native-release', None, ('--buildtype=release',), {'CC': 'gcc'}, 'gcc, release (benchmarks)'),
+    Config('wasi', 'wasi', (), {}, 'clang 14 + wasi-libc, run by node:wasi, single-threaded'),
 ]}
 
 # Suites run by ./tools/test, in this order. Each maps to configurations whose meson tests it
@@ -37,4 +43,11 @@ SUITES = {
     'native': {'configs': ['native', 'native-4k', 'native-tsan', 'fuzz']},
     'wasm': {'configs': ['wasm', 'wasm-nommap', 'wasm-16k']},
     'wasm-threads': {'configs': ['wasm-threads']},
+    # The shared-pool build's tests (the one-pool scenario among them), then the same scenario
+    # on the plain wasm build, whose ENOMEM is reported as the baseline (docs/pool.md).
+    'pool': {'configs': ['wasm-pool'], 'runner': 'pool_baseline'},
+    'wasi': {'configs': ['wasi']},
+    # The wasm programs in headless Chromium (docs/browser.md). 'builds' are built, not tested
+    # with meson (the wasm suites do that): the runner serves them to the browser.
+    'browser': {'configs': [], 'builds': ['wasm', 'wasm-threads'], 'runner': 'browser_suite'},
 }

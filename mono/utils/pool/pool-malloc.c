@@ -1,0 +1,184 @@
+/*
+ * pool-malloc.c: the C library's allocation functions in the shared-pool build.
+ *
+ * The build links this file in place of emscripten's malloc (-sMALLOC=none). Allocation is
+ * dlmalloc, compiled from emscripten's own copy with pool-dlmalloc-config.h (prefix "dl"), so
+ * chunk layout, bins and speed are those of emscripten's default malloc; only the source of
+ * memory differs: segments are mwpm pages, not sbrk. docs/pool.md explains the choice.
+ *
+ * emscripten_builtin_malloc / _free / _memalign are what libc (mmap, pthread_create, TLS and
+ * environment setup) calls; __libc_malloc and friends are what musl's internal code calls.
+ * All of them are the same allocator.
+ *
+ * Failures set errno to ENOMEM as POSIX asks: dlmalloc returns NULL without setting it for
+ * requests so large that its size arithmetic wraps (calloc overflow, sizes near SIZE_MAX).
+ */
+#include "mono-config.h"
+#include "mono-wasm-pagemgr.h"
+#include "pool-pages.h"
+
+#include <errno.h>
+#include <malloc.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+/* dlmalloc's entry points (USE_DL_PREFIX). */
+void *dlmalloc (size_t);
+void dlfree (void *);
+void *dlcalloc (size_t, size_t);
+void *dlrealloc (void *, size_t);
+void *dlmemalign (size_t, size_t);
+int dlposix_memalign (void **, size_t, size_t);
+void *dlvalloc (size_t);
+void *dlpvalloc (size_t);
+size_t dlmalloc_usable_size (const void *);
+int dlmalloc_trim (size_t);
+
+/* ---- Pages for dlmalloc ---- */
+
+void *
+_mono_pool_pages_map (size_t size)
+{
+	void *p = mwpm_alloc_range (size, 0);
+	return p ? p : POOL_PAGES_FAILED;
+}
+
+void *
+_mono_pool_pages_map_zeroed (size_t size)
+{
+	void *p = mwpm_alloc_range (size, MWPM_ZEROED);
+	return p ? p : POOL_PAGES_FAILED;
+}
+
+int
+_mono_pool_pages_unmap (void *base, size_t size)
+{
+	return mwpm_free_range (base, size);
+}
+
+/* ---- The C library's names ---- */
+
+static inline void *
+checked (void *p)
+{
+	if (!p)
+		errno = ENOMEM;
+	return p;
+}
+
+void *
+malloc (size_t size)
+{
+	return checked (dlmalloc (size));
+}
+
+void
+free (void *ptr)
+{
+	dlfree (ptr);
+}
+
+void *
+calloc (size_t count, size_t size)
+{
+	return checked (dlcalloc (count, size));
+}
+
+void *
+realloc (void *ptr, size_t size)
+{
+	void *p = dlrealloc (ptr, size);
+	if (!p && size)
+		errno = ENOMEM;
+	return p;
+}
+
+void *
+memalign (size_t alignment, size_t size)
+{
+	return checked (dlmemalign (alignment, size));
+}
+
+int
+posix_memalign (void **out, size_t alignment, size_t size)
+{
+	return dlposix_memalign (out, alignment, size);
+}
+
+/* C11: alignment must be a power of two; the size need not be a multiple of it (C17 DR 460). */
+void *
+aligned_alloc (size_t alignment, size_t size)
+{
+	if (alignment == 0 || (alignment & (alignment - 1))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return checked (dlmemalign (alignment, size));
+}
+
+void *
+valloc (size_t size)
+{
+	return checked (dlvalloc (size));
+}
+
+void *
+pvalloc (size_t size)
+{
+	return checked (dlpvalloc (size));
+}
+
+size_t
+malloc_usable_size (void *ptr)
+{
+	return dlmalloc_usable_size (ptr);
+}
+
+int
+malloc_trim (size_t pad)
+{
+	return dlmalloc_trim (pad);
+}
+
+void *
+emscripten_builtin_malloc (size_t size)
+{
+	return checked (dlmalloc (size));
+}
+
+void
+emscripten_builtin_free (void *ptr)
+{
+	dlfree (ptr);
+}
+
+void *
+emscripten_builtin_memalign (size_t alignment, size_t size)
+{
+	return checked (dlmemalign (alignment, size));
+}
+
+void *
+__libc_malloc (size_t size)
+{
+	return checked (dlmalloc (size));
+}
+
+void
+__libc_free (void *ptr)
+{
+	dlfree (ptr);
+}
+
+void *
+__libc_calloc (size_t count, size_t size)
+{
+	return checked (dlcalloc (count, size));
+}
+
+void *
+__libc_realloc (void *ptr, size_t size)
+{
+	return dlrealloc (ptr, size);
+}

@@ -1,0 +1,242 @@
+/*
+ * test-dropin-mmap.c: a program written against plain POSIX mmap/munmap/madvise, built twice:
+ *   test-dropin-mmap       linked with libmwpm-mmap.a (WITH_DROPIN=1): mwpm serves anonymous
+ *                          mappings (checked with mwpm_owns), part of a mapping can be unmapped,
+ *                          MAP_FIXED over our own pages and MADV_DONTNEED zero them, munmap of
+ *                          an unmapped range succeeds (POSIX);
+ *   test-dropin-mmap-libc  the same program on libc's mmap (WITH_DROPIN=0), linked with mwpm
+ *                          only to ask mwpm_owns, which must say no. libc cannot unmap part of a
+ *                          mapping (and leaks a lock trying), so those steps are skipped there.
+ * File mappings go to libc in both. In pthreads builds, threads map, unmap parts and remap at
+ * the same time, checking their patterns.
+ */
+#include "mono-config.h"
+#include "mono-wasm-pagemgr.h"
+#include "tap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#if MONO_CONFIG_THREADS
+#include <pthread.h>
+#endif
+
+#ifndef WITH_DROPIN
+#error "build with -DWITH_DROPIN=0 or 1"
+#endif
+
+/* Page size for the test's own arithmetic: what the library aligns to (mwpm's page), or what
+ * libc uses (64 KiB). */
+#define PG ((size_t)(WITH_DROPIN ? MWPM_PAGE_SIZE : 65536))
+
+static void *
+map_anon (size_t len)
+{
+	return mmap (NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+}
+
+static bool
+reads_zero (const void *p, size_t len)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < len; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+static bool
+reads_byte (const void *p, size_t len, unsigned char v)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < len; i++)
+		if (b[i] != v)
+			return false;
+	return true;
+}
+
+static int
+case_map_zero_and_owner (void)
+{
+	unsigned char *p = map_anon (3 * PG + 100);
+	T_CHECK (p != MAP_FAILED, "mmap failed: %s", strerror (errno));
+	T_CHECK ((uintptr_t)p % PG == 0, "mapping %p is not page aligned", (void *)p);
+	T_CHECK (reads_zero (p, 3 * PG + 100), "a fresh anonymous mapping does not read zero");
+	T_CHECK (mwpm_owns (p) == WITH_DROPIN, "mwpm_owns = %d, expected %d", mwpm_owns (p), WITH_DROPIN);
+	memset (p, 0xa5, 3 * PG + 100);
+	T_CHECK (reads_byte (p, 3 * PG + 100, 0xa5), "the mapping does not keep what was written");
+	T_CHECK (munmap (p, 3 * PG + 100) == 0, "munmap failed: %s", strerror (errno));
+	/* The memory just freed is dirty: a new mapping must read zero all the same. */
+	unsigned char *q = map_anon (3 * PG + 100);
+	T_CHECK (q != MAP_FAILED, "mmap failed: %s", strerror (errno));
+	T_CHECK (reads_zero (q, 3 * PG + 100), "a mapping over reused memory does not read zero");
+	T_CHECK (munmap (q, 3 * PG + 100) == 0, "munmap failed");
+	return 0;
+}
+
+#if WITH_DROPIN
+static int
+case_partial_unmap_and_remap (void)
+{
+	MwpmStats before, after;
+	unsigned char *p = map_anon (8 * PG);
+	T_CHECK (p != MAP_FAILED, "mmap failed: %s", strerror (errno));
+	for (int i = 0; i < 8; i++)
+		memset (p + i * PG, 0x10 + i, PG);
+	mwpm_get_stats (&before);
+	/* Head, middle and tail. */
+	T_CHECK (munmap (p, PG) == 0, "munmap of the head failed: %s", strerror (errno));
+	T_CHECK (munmap (p + 3 * PG, 2 * PG) == 0, "munmap of the middle failed: %s", strerror (errno));
+	T_CHECK (munmap (p + 7 * PG, PG) == 0, "munmap of the tail failed: %s", strerror (errno));
+	mwpm_get_stats (&after);
+	T_CHECK (before.pages_in_use - after.pages_in_use == 4, "%zu pages went back to mwpm, expected 4",
+		 before.pages_in_use - after.pages_in_use);
+	int keep[] = { 1, 2, 5, 6 };
+	for (int k = 0; k < 4; k++)
+		T_CHECK (reads_byte (p + keep[k] * PG, PG, (unsigned char)(0x10 + keep[k])),
+			 "page %d lost its contents after the partial unmaps", keep[k]);
+	/* Unmapping again what is no longer mapped succeeds and changes nothing (POSIX). */
+	T_CHECK (munmap (p + 3 * PG, 2 * PG) == 0, "munmap of an unmapped range: %s", strerror (errno));
+	/* Remap: the middle hole fits two pages, and they must read zero. */
+	unsigned char *q = map_anon (2 * PG);
+	T_CHECK (q != MAP_FAILED, "remap failed");
+	T_CHECK (reads_zero (q, 2 * PG), "remapped pages do not read zero");
+	T_CHECK (munmap (p + PG, 2 * PG) == 0 && munmap (p + 5 * PG, 2 * PG) == 0 && munmap (q, 2 * PG) == 0,
+		 "unmapping the rest failed");
+	return 0;
+}
+
+static int
+case_fixed_and_dontneed (void)
+{
+	unsigned char *p = map_anon (4 * PG);
+	T_CHECK (p != MAP_FAILED, "mmap failed");
+	memset (p, 0x77, 4 * PG);
+	void *r = mmap (p + PG, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	T_CHECK (r == p + PG, "MAP_FIXED over our own pages returned %p, expected %p", r, (void *)(p + PG));
+	T_CHECK (reads_zero (p + PG, 2 * PG), "MAP_FIXED pages do not read zero");
+	T_CHECK (reads_byte (p, PG, 0x77) && reads_byte (p + 3 * PG, PG, 0x77), "MAP_FIXED touched its neighbours");
+	errno = 0;
+	r = mmap (p, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	T_CHECK (r == MAP_FAILED && errno == EEXIST, "MAP_FIXED_NOREPLACE over a mapping: %p, errno %d", r, errno);
+	T_CHECK (reads_byte (p, PG, 0x77), "a refused MAP_FIXED_NOREPLACE changed the pages");
+	memset (p, 0x66, 4 * PG);
+	T_CHECK (madvise (p + 2 * PG, PG, MADV_DONTNEED) == 0, "madvise failed");
+	T_CHECK (reads_zero (p + 2 * PG, PG), "pages do not read zero after MADV_DONTNEED");
+	T_CHECK (reads_byte (p + 3 * PG, PG, 0x66), "MADV_DONTNEED touched the next page");
+	T_CHECK (mprotect (p, PG, PROT_READ) == 0, "mprotect failed");
+	T_CHECK (munmap (p, 4 * PG) == 0, "munmap failed");
+	/* MAP_FIXED where the library owns nothing: a clear error, nothing mapped. */
+	errno = 0;
+	r = mmap (p, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	T_CHECK (r == MAP_FAILED && errno == ENOMEM, "MAP_FIXED over unowned pages: %p, errno %d", r, errno);
+	errno = 0;
+	r = mmap (p + 1, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	T_CHECK (r == MAP_FAILED && errno == EINVAL, "unaligned MAP_FIXED: %p, errno %d", r, errno);
+	errno = 0;
+	T_CHECK (munmap (p + 1, PG) == -1 && errno == EINVAL, "unaligned munmap: errno %d", errno);
+	errno = 0;
+	T_CHECK (munmap (p, 0) == -1 && errno == EINVAL, "munmap of length 0: errno %d", errno);
+	/* Memory the library did not map (the stack, malloc's) is never freed by munmap. */
+	static unsigned char not_mapped[4];
+	T_CHECK (munmap ((void *)((uintptr_t)not_mapped & ~(uintptr_t)(PG - 1)), PG) == 0,
+		 "munmap of unmapped memory: %s", strerror (errno));
+	return 0;
+}
+#endif
+
+/* A file mapping goes to libc; with the library, a length libc did not map is refused before
+ * libc sees it (libc would keep its lock). */
+static int
+case_file_mapping (void)
+{
+	const char *path = "/tmp/test-dropin-mmap.dat";
+	int fd = open (path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	T_CHECK (fd >= 0, "open %s: %s", path, strerror (errno));
+	char text[] = "file contents for mmap";
+	T_CHECK (write (fd, text, sizeof text) == (ssize_t)sizeof text, "write failed");
+	char *p = mmap (NULL, sizeof text, PROT_READ, MAP_PRIVATE, fd, 0);
+	T_CHECK (p != MAP_FAILED, "mmap of a file failed: %s", strerror (errno));
+	T_CHECK (!memcmp (p, text, sizeof text), "the file mapping does not hold the file");
+#if WITH_DROPIN
+	errno = 0;
+	T_CHECK (munmap (p, sizeof text + 2 * 65536) == -1 && errno == EINVAL,
+		 "munmap of a file mapping with a length libc did not map: errno %d", errno);
+#endif
+	T_CHECK (munmap (p, sizeof text) == 0, "munmap of the file mapping: %s", strerror (errno));
+	close (fd);
+	unlink (path);
+	return 0;
+}
+
+#if MONO_CONFIG_THREADS
+#define THREADS 4
+#define ROUNDS 200
+
+static void *
+worker (void *arg)
+{
+	uintptr_t id = (uintptr_t)arg;
+	for (int round = 0; round < ROUNDS; round++) {
+		size_t pages = 2 + (id + (uintptr_t)round) % 5;
+		unsigned char *p = map_anon (pages * PG);
+		if (p == MAP_FAILED || !reads_zero (p, pages * PG))
+			return (void *)1;
+		unsigned char v = (unsigned char)(id * 16 + (uintptr_t)round % 16 + 1);
+		memset (p, v, pages * PG);
+		if (WITH_DROPIN) {
+			/* Free the first page, check the rest, free the rest. */
+			if (munmap (p, PG) != 0 || !reads_byte (p + PG, (pages - 1) * PG, v) ||
+			    munmap (p + PG, (pages - 1) * PG) != 0)
+				return (void *)1;
+		} else {
+			if (!reads_byte (p, pages * PG, v) || munmap (p, pages * PG) != 0)
+				return (void *)1;
+		}
+	}
+	return NULL;
+}
+
+static int
+case_threads (void)
+{
+	pthread_t t[THREADS];
+	for (uintptr_t i = 0; i < THREADS; i++)
+		T_CHECK (pthread_create (&t[i], NULL, worker, (void *)i) == 0, "pthread_create failed");
+	int bad = 0;
+	for (int i = 0; i < THREADS; i++) {
+		void *r;
+		pthread_join (t[i], &r);
+		bad += r != NULL;
+	}
+	T_CHECK (bad == 0, "%d thread(s) saw a failed map, non-zero memory or lost contents", bad);
+	return 0;
+}
+#endif
+
+int
+main (void)
+{
+	tap_diag ("mmap from %s", WITH_DROPIN ? "libmwpm-mmap (mwpm)" : "libc");
+	tap_case ("anonymous mappings read zero, also over reused memory; mwpm serves them iff linked",
+		  case_map_zero_and_owner);
+#if WITH_DROPIN
+	tap_case ("partial munmap (head, middle, tail) and remap", case_partial_unmap_and_remap);
+	tap_case ("MAP_FIXED over own pages, MADV_DONTNEED, mprotect; errors", case_fixed_and_dontneed);
+#else
+	tap_report (1, "partial munmap and MAP_FIXED # SKIP libc cannot unmap part of a mapping");
+#endif
+	tap_case ("file mappings are libc's", case_file_mapping);
+#if MONO_CONFIG_THREADS
+	tap_case ("threads map, unmap and remap at the same time", case_threads);
+#endif
+	MwpmStats s;
+	mwpm_get_stats (&s);
+	tap_diag ("mwpm: %llu allocations, %zu pages in use", (unsigned long long)s.alloc_calls, s.pages_in_use);
+	return tap_done ();
+}

@@ -1,0 +1,216 @@
+/*
+ * test-pool-malloc.c: the C library's allocation functions behave as the C standard and
+ * emscripten expect, whichever malloc the build links: emscripten's dlmalloc, or the pool
+ * malloc of the shared-pool build (mono/utils/pool/, docs/pool.md). The cases that matter most
+ * for the pool:
+ *   - calloc of a large block reads zero even when its pages were used and freed before (the
+ *     pool's dlmalloc skips clearing chunks it maps directly, so mwpm must zero dirty pages);
+ *   - memory freed by malloc goes back to mwpm and serves mwpm's other users (pool build only);
+ *   - emscripten_builtin_malloc/_free/_memalign and malloc are one allocator.
+ * A seeded random workload with canaries checks contents across malloc/realloc/free.
+ */
+#include "mono-config.h"
+#include "mono-wasm-pagemgr.h"
+#include "tap.h"
+
+#include <emscripten/emmalloc.h>
+#include <errno.h>
+#include <malloc.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MiB ((size_t)1 << 20)
+
+/* Called through these, the allocators are not known to the compiler, which would otherwise
+ * fold "the allocation failed" to false when the result is not used (it may assume success). */
+static void *(*volatile calloc_fn) (size_t, size_t) = calloc;
+static void *(*volatile aligned_alloc_fn) (size_t, size_t) = aligned_alloc;
+
+static int
+all_zero (const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return 0;
+	return 1;
+}
+
+static int
+case_calloc_after_reuse (void)
+{
+	/* Large blocks (direct mappings in the pool), dirtied, freed, then calloc'd again. */
+	for (size_t size = 300 * 1024; size <= 8 * MiB; size *= 3) {
+		unsigned char *p = malloc (size);
+		T_CHECK (p, "malloc (%zu)", size);
+		memset (p, 0xff, size);
+		free (p);
+		unsigned char *q = calloc (1, size);
+		T_CHECK (q, "calloc (%zu)", size);
+		T_CHECK (all_zero (q, size), "calloc (%zu) over reused memory is not zero", size);
+		free (q);
+	}
+	/* Small ones, from segments. */
+	for (int i = 0; i < 1000; i++) {
+		unsigned char *p = malloc (200);
+		T_CHECK (p, "malloc (200)");
+		memset (p, 0xee, 200);
+		free (p);
+		unsigned char *q = calloc (25, 8);
+		T_CHECK (q && all_zero (q, 200), "calloc (25, 8) is not zero");
+		free (q);
+	}
+	errno = 0;
+	void *huge = calloc_fn (SIZE_MAX / 2, 4);
+	T_CHECK (huge == NULL, "calloc overflow returned memory");
+	/* emscripten's default malloc leaves errno alone here; the pool's sets it. */
+	T_CHECK (!MONO_CONFIG_SHARED_POOL || errno == ENOMEM, "calloc overflow: errno %d, not ENOMEM", errno);
+	return 0;
+}
+
+static int
+case_alignment_and_sizes (void)
+{
+	for (size_t align = 8; align <= 1 << 20; align <<= 1) {
+		void *a = aligned_alloc (align, 3 * align);
+		void *b = memalign (align, 100);
+		void *c = NULL;
+		T_CHECK (posix_memalign (&c, align, 1000) == 0, "posix_memalign (%zu)", align);
+		T_CHECK (a && b && c, "aligned allocations of %zu failed", align);
+		T_CHECK ((uintptr_t)a % align == 0 && (uintptr_t)b % align == 0 && (uintptr_t)c % align == 0,
+			 "alignment %zu not honoured", align);
+		T_CHECK (malloc_usable_size (a) >= 3 * align && malloc_usable_size (c) >= 1000, "usable size too small");
+		free (a);
+		free (b);
+		free (c);
+	}
+	void *p = NULL;
+	T_CHECK (posix_memalign (&p, 24, 8) == EINVAL && p == NULL, "posix_memalign with alignment 24: EINVAL");
+	errno = 0;
+	T_CHECK (aligned_alloc_fn (24, 48) == NULL, "aligned_alloc with alignment 24 returned memory");
+	for (size_t n = 1; n < 4096; n = n * 2 + 1) {
+		void *q = malloc (n);
+		T_CHECK (q && (uintptr_t)q % 8 == 0, "malloc (%zu) not 8-aligned", n);
+		T_CHECK (malloc_usable_size (q) >= n, "usable size of malloc (%zu)", n);
+		free (q);
+	}
+	free (NULL);
+	return 0;
+}
+
+static int
+case_builtin_is_malloc (void)
+{
+	/* What libc allocates with the builtin names, the program may free with free, and back. */
+	void *a = emscripten_builtin_malloc (1000);
+	void *b = emscripten_builtin_memalign (65536, 200000);
+	T_CHECK (a && b && (uintptr_t)b % 65536 == 0, "builtin allocations");
+	T_CHECK (malloc_usable_size (a) >= 1000, "usable size of a builtin block");
+	free (a);
+	free (b);
+	void *c = malloc (5000);
+	T_CHECK (c, "malloc");
+	emscripten_builtin_free (c);
+	return 0;
+}
+
+/* Every live block holds a canary derived from its id; checked before realloc and free. */
+typedef struct {
+	unsigned char *p;
+	size_t size;
+	uint32_t id;
+} Block;
+
+static void
+fill (Block *b)
+{
+	for (size_t i = 0; i < b->size; i++)
+		b->p[i] = (unsigned char)(b->id * 31 + i);
+}
+
+static int
+intact (const Block *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (b->p[i] != (unsigned char)(b->id * 31 + i))
+			return 0;
+	return 1;
+}
+
+static int
+case_random_workload (void)
+{
+	enum { SLOTS = 512, OPS = 60000 };
+	static Block slots[SLOTS];
+	TestRng r = { 12345 };
+	uint32_t next_id = 1;
+	for (int op = 0; op < OPS; op++) {
+		Block *b = &slots[test_rng_next (&r) % SLOTS];
+		uint64_t x = test_rng_next (&r);
+		/* Mostly small, sometimes up to 512 KiB (direct mappings in the pool). */
+		size_t size = x % 16 == 0 ? 1 + (size_t)(x >> 8) % (512 * 1024) : 1 + (size_t)(x >> 8) % 600;
+		if (!b->p) {
+			b->p = malloc (size);
+			T_CHECK (b->p, "malloc (%zu) at op %d (seed 12345)", size, op);
+			b->size = size;
+			b->id = next_id++;
+			fill (b);
+		} else if (x % 3 == 0) {
+			T_CHECK (intact (b, b->size), "block %u damaged before realloc at op %d (seed 12345)", b->id, op);
+			unsigned char *q = realloc (b->p, size);
+			T_CHECK (q, "realloc (%zu) at op %d", size, op);
+			size_t keep = size < b->size ? size : b->size;
+			b->p = q;
+			T_CHECK (intact (b, keep), "realloc lost contents of block %u at op %d (seed 12345)", b->id, op);
+			b->size = size;
+			fill (b);
+		} else {
+			T_CHECK (intact (b, b->size), "block %u damaged before free at op %d (seed 12345)", b->id, op);
+			free (b->p);
+			b->p = NULL;
+		}
+	}
+	for (int i = 0; i < SLOTS; i++) {
+		if (slots[i].p) {
+			T_CHECK (intact (&slots[i], slots[i].size), "block %u damaged at the end", slots[i].id);
+			free (slots[i].p);
+			slots[i].p = NULL;
+		}
+	}
+	return 0;
+}
+
+#if MONO_CONFIG_SHARED_POOL
+/* Freed malloc memory is mwpm's to hand out again: a large block freed by malloc comes back
+ * as an mwpm range without the memory growing. */
+static int
+case_free_returns_to_mwpm (void)
+{
+	unsigned char *p = malloc (16 * MiB);
+	T_CHECK (p && mwpm_owns (p), "a 16 MiB malloc is not mwpm's");
+	MwpmStats before, after;
+	mwpm_get_stats (&before);
+	free (p);
+	void *q = mwpm_alloc_range (15 * MiB, 0);
+	mwpm_get_stats (&after);
+	T_CHECK (q, "mwpm_alloc_range (15 MiB) after the free");
+	T_CHECK (after.sbrk_calls == before.sbrk_calls, "mwpm grew although malloc had just freed 16 MiB");
+	mwpm_free_range (q, 15 * MiB);
+	T_CHECK (mwpm_check_invariants () == 0, "mwpm's invariants");
+	return 0;
+}
+#endif
+
+int
+main (void)
+{
+	tap_diag ("malloc: %s", MONO_CONFIG_SHARED_POOL ? "the shared pool (dlmalloc on mwpm)" : "emscripten's default");
+	tap_case ("calloc reads zero over reused memory; overflow is ENOMEM", case_calloc_after_reuse);
+	tap_case ("alignment, usable sizes and errors of the aligned allocators", case_alignment_and_sizes);
+	tap_case ("emscripten_builtin_* and malloc are one allocator", case_builtin_is_malloc);
+	tap_case ("random malloc/realloc/free keeps every block's contents", case_random_workload);
+#if MONO_CONFIG_SHARED_POOL
+	tap_case ("memory freed by malloc serves mwpm's other users", case_free_returns_to_mwpm);
+#endif
+	return tap_done ();
+}
