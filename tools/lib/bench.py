@@ -37,7 +37,7 @@ class Workload:
 
 
 WORKLOADS = [
-    Workload('pagelayer', 'tools/bench/bench-pagelayer.js', [],
+    Workload('pagelayer', 'tests/bench/bench-pagelayer.js', [],
              [('elapsed_ms', 'time', 'ms', True), ('bytes_zeroed', 'bytes zeroed', 'B', True)],
              'the page layer alone: a 4 MiB nursery + 120 batches of 512 KiB, each 16 KiB block '
              'touched once'),
@@ -147,8 +147,8 @@ def run_pairs(bdir, w, reps, quick, log):
 def run_latency(args, log):
     """bench-mwpm in release builds, native and wasm (its own repetitions and medians)."""
     out = {}
-    for cfg, prog, runner in [('native-release', 'tools/bench/bench-mwpm', []),
-                              ('wasm-release', 'tools/bench/bench-mwpm.js', NODE)]:
+    for cfg, prog, runner in [('native-release', 'tests/bench/bench-mwpm', []),
+                              ('wasm-release', 'tests/bench/bench-mwpm.js', NODE)]:
         build(cfg, [prog])
         cmd = runner + [os.path.join(build_dir(cfg), prog), '--json'] + (['--quick'] if args.quick else [])
         log(f'  latency: {cfg}')
@@ -324,7 +324,7 @@ def write_docs(result, files, rows, cmdline):
     lat = result.get('latency') or {}
     if lat:
         lines += ['## Page-manager latency', '',
-                  'tools/bench/bench-mwpm.c (docs/mwpm.md describes the layout): ns per alloc/free pair of 1-32 pages.', '',
+                  'tests/bench/bench-mwpm.c (docs/mwpm.md describes the layout): ns per alloc/free pair of 1-32 pages.', '',
                   '| build | managed pages | in use | ns/pair (median) | min - max | tree visits/pair |', '|---|---|---|---|---|---|']
         for cfg, data in lat.items():
             for r in data['results']:

@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """Runs bench-malloc of two emscripten builds alternately and prints them side by side.
 
-    tools/bench/compare-malloc.py --plain BUILD_DIR --pool BUILD_DIR [--rounds N] [--reps N]
+    tests/bench/compare-malloc.py --plain BUILD_DIR --pool BUILD_DIR [--rounds N] [--reps N]
 
-Each build folder must hold tools/bench/bench-malloc.js (release builds: see docs/pool.md).
+Each build folder must hold tests/bench/bench-malloc.js (release builds: see docs/pool.md).
 Rounds alternate plain, pool, plain, pool, ... so that a busy period of the machine hurts both.
 Times: the median over rounds of each run's median, and the minimum over all runs (the steadier
 figure on a shared machine). Overhead figures are deterministic and printed once.
@@ -36,7 +36,7 @@ def main():
     builds = {'plain': args.plain, 'pool': args.pool}
     for name, b in builds.items():
         if not os.path.exists(os.path.join(b, 'tools', 'bench', 'bench-malloc.js')):
-            sys.exit(f'compare-malloc: {b}/tools/bench/bench-malloc.js not found (--{name})')
+            sys.exit(f'compare-malloc: {b}/tests/bench/bench-malloc.js not found (--{name})')
     if not 1 <= args.rounds <= 50 or not 1 <= args.reps <= 100:
         sys.exit('compare-malloc: --rounds must be 1..50 and --reps 1..100')
     runs = {name: [] for name in builds}
