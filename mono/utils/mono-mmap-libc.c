@@ -7,7 +7,8 @@
  * emscripten_builtin_mmap/munmap (weak aliases of musl's __mmap/__munmap), so a program that
  * links a replacement mmap does not change this baseline.
  *
- * WASI (wasi-libc's emulated mman): malloc + memset, 16-byte aligned, whole mappings only; its
+ * WASI (wasi-libc's emulated mman): malloc + memset, whole mappings only, and the result is only
+ * 8-byte aligned (a 24-byte header follows a 16-byte aligned malloc block); its
  * munmap reads a header in front of the pointer, so it must only ever see pointers it returned.
  *
  * Both zero every byte they map, which this backend reports as bytes zeroed. Mappings are
@@ -33,7 +34,7 @@ int emscripten_builtin_munmap (void *addr, size_t len);
 #define LIBC_MMAP emscripten_builtin_mmap
 #define LIBC_MUNMAP emscripten_builtin_munmap
 #else
-#define LIBC_NATIVE_ALIGN 16u
+#define LIBC_NATIVE_ALIGN 8u
 #define LIBC_MMAP mmap
 #define LIBC_MUNMAP munmap
 #endif

@@ -9,7 +9,9 @@
  *   R2  live_bytes[t] == sum of the lengths of the ranges of type t;
  *   R3  backend_bytes_live == sum over ranges of their backend bytes (orig_len where the backend
  *       cannot free in part: the whole original mapping stays until its range is freed);
- *   R4  the backend's own check passes (mwpm: its invariants), and mwpm owns every range.
+ *   R4  the backend's own check passes (mwpm: its invariants), and mwpm owns every range;
+ *   R5  a range that must be freed whole lies inside its original mapping
+ *       (orig <= start and end <= orig + orig_len).
  * Everything is under one lock except the backend's map call (mwpm zeroes outside its lock
  * too); a range enters the registry only after it is mapped and leaves it before it is unmapped.
  */
@@ -352,6 +354,11 @@ mono_mmap_check (void)
 			fprintf (stderr, "mono-mmap: R1: bad range %zu [%#lx, %#lx)\n", i, (unsigned long)r->start, (unsigned long)r->end);
 			problems++;
 			continue;
+		}
+		if (r->whole_only && (r->orig > r->start || r->end - r->orig > r->orig_len)) {
+			fprintf (stderr, "mono-mmap: R5: range [%#lx, %#lx) outside its mapping [%#lx, +%zu)\n", (unsigned long)r->start,
+			         (unsigned long)r->end, (unsigned long)r->orig, r->orig_len);
+			problems++;
 		}
 		by_type[r->type] += r->end - r->start;
 		backend += r->whole_only ? r->orig_len : r->end - r->start;
