@@ -98,6 +98,7 @@ def run_suite(suite, args):
             continue
         print(f'[{suite}] testing {cfg}', flush=True)
         ct = run_config(cfg, args.test_args)
+        ct.failures = [f'[{cfg}] {f}' for f in ct.failures]
         print(f'[{suite}] {cfg}: {ct.passed} passed, {ct.failed} failed, {ct.skipped} skipped '
               f'({time.time() - start:.0f} s)', flush=True)
         t.add(ct)
