@@ -65,7 +65,7 @@ tap_done (void)
 		}                                                                       \
 	} while (0)
 
-/* Seeded generator for tests: xoshiro-style mixing of a 64-bit state (splitmix64). */
+/* Seeded generator for tests: splitmix64 (a 64-bit counter passed through a mixing function). */
 typedef struct {
 	uint64_t s;
 } TestRng;

@@ -135,7 +135,7 @@ case_einval (void)
 		int flags;
 	} bad[] = {
 		{ 0, P, 0 }, { 0, P, MWPM_ZEROED }, { P, P, 2 }, { P, P, 0x80000000 }, { P, P, MWPM_ZEROED | 4 },
-		{ P, 3, 0 }, { P, 3 * P, 0 }, { P, P + 1, 0 }, { P, (size_t)-1, 0 },
+		{ P, 3, 0 }, { P, 3 * P, 0 }, { P, P + 1, 0 }, { P, (size_t)-1, 0 }, { P, 0, 0 },
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		errno = 0;
@@ -149,7 +149,7 @@ case_einval (void)
 	T_CHECK (mwpm_alloc_range (P, 8) == NULL && errno == EINVAL, "alloc_range unknown flag");
 	MwpmStats after = stats ();
 	T_CHECK (same_pages (&before, &after), "no page changed");
-	T_CHECK (after.alloc_failures == before.alloc_failures + 11, "failures counted: %llu",
+	T_CHECK (after.alloc_failures == before.alloc_failures + 12, "failures counted: %llu",
 		 (unsigned long long)(after.alloc_failures - before.alloc_failures));
 	/* free: unaligned base or size 0 */
 	errno = 0;
@@ -527,6 +527,31 @@ case_zero_trust_lowered_break (void)
 	return 0;
 }
 
+static int
+case_break_lowered_deep (void)
+{
+#if MONO_CONFIG_WASM
+	return 0;
+#else
+	/* The break goes down by more than mwpm's next sbrk asks for: that whole result lies in
+	 * mwpm's own memory. mwpm must stay consistent (no trap), and grow again past it later. */
+	fresh ();
+	char *a = mwpm_alloc_range (4u << 20, 0);
+	MwpmStats s0 = stats ();
+	if (s0.pages_free_zeroed)
+		T_CHECK (mwpm_alloc_range (s0.pages_free_zeroed * P, 0), "fill");
+	uint64_t old;
+	T_CHECK (mwpm_platform_foreign_sbrk (-(int64_t)(3u << 20), &old) == 0, "lower the break by 3 MiB");
+	void *b = mwpm_alloc_range (P, 0);
+	T_CHECK (b == NULL || (char *)b >= a + (4u << 20), "nothing handed out twice (%p)", b);
+	T_CHECK (mwpm_check_invariants () == 0, "invariants after growing inside its own memory");
+	void *c = mwpm_alloc_range (64 * P, 0);
+	T_CHECK (c != NULL && (char *)c >= a + (4u << 20), "growth past the old end works: %p", c);
+	T_CHECK (mwpm_check_invariants () == 0, "invariants");
+	return 0;
+#endif
+}
+
 static void *hook_victim;
 static size_t hook_victim_size;
 
@@ -806,6 +831,7 @@ main (void)
 	tap_case ("zero trust: witness rule after a trimming malloc" HOST_ONLY, case_zero_trust_witness);
 	tap_case ("zero trust: none when the break may move under threads" HOST_ONLY, case_zero_trust_none);
 	tap_case ("zero trust: a lowered break is detected", case_zero_trust_lowered_break);
+	tap_case ("a break lowered deep into mwpm's memory is survived" HOST_ONLY, case_break_lowered_deep);
 	tap_case ("grow hook runs before growth", case_grow_hook);
 	tap_case ("growth while the hook runs is used, not doubled", case_grow_hook_others_grow);
 	tap_case ("walk over runs matches the stats", case_walk);

@@ -1,5 +1,5 @@
 /*
- * test-pool-scenario.c: the out-of-memory scenario that turned the original mwpm off (issue 8),
+ * test-pool-scenario.c: the out-of-memory scenario that turned the original mwpm off (docs/pool.md),
  * as one wasm program under node with the linear memory capped (-sMAXIMUM_MEMORY=1GB).
  *
  *   --direction=gc-first      the GC side grows to 70% of the cap, drops everything and frees

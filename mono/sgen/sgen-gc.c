@@ -243,7 +243,6 @@ alloc_small (size_t size)
 		return p;
 	collect_for_nursery ();
 	if (_sgen_memgov_over_limit (0)) {
-		counts.oom_errors++;
 		_sgen_set_error ("out of memory: after a full collection the heap holds %llu bytes, over its "
 				 "limit of %llu (--sgen-max-heap-size)",
 				 (unsigned long long) _sgen_os_heap_bytes (),
@@ -273,6 +272,8 @@ alloc_object (const SgenVTable *vt, size_t length)
 	_sgen_busy--;
 	if (obj)
 		init_header (obj, vt, length, size);
+	else
+		counts.oom_errors++; /* the reason is in sgen_last_error */
 	return obj;
 }
 
@@ -387,7 +388,6 @@ sgen_get_stats (SgenStats *out)
 	_sgen_major_fill_stats (out);
 	_sgen_los_fill_stats (out);
 	_sgen_os_fill_stats (out);
-	out->oom_errors += counts.oom_errors;
 	out->heap_limit = _sgen_memgov_max_heap ();
 }
 

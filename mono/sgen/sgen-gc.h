@@ -79,7 +79,7 @@ typedef struct {
 	uint64_t os_bytes_freed;
 	uint64_t os_bytes_peak;
 	uint64_t heap_limit;             /* 0: none */
-	uint64_t oom_errors;
+	uint64_t oom_errors;             /* allocations that failed: heap limit or OS */
 	uint64_t grow_hook_collections;
 } SgenStats;
 

@@ -18,7 +18,6 @@
 static struct {
 	uint64_t live[MONO_MEM_ACCOUNT_COUNT];
 	uint64_t live_total, allocated, freed, peak;
-	uint64_t oom_errors;
 } os;
 
 static char last_error[256];
@@ -88,7 +87,6 @@ limit_refuses (size_t size, int flags, const char *description)
 {
 	if (!(flags & SGEN_ALLOC_HEAP) || _sgen_collecting || !_sgen_memgov_over_limit (size))
 		return false;
-	os.oom_errors++;
 	_sgen_set_error ("out of memory: %s needs %zu bytes, the heap holds %llu of its limit of "
 			 "%llu bytes (--sgen-max-heap-size)",
 			 description, size, (unsigned long long) _sgen_os_heap_bytes (),
@@ -100,7 +98,6 @@ static void *
 finish_alloc (void *p, size_t size, const char *description, MonoMemAccountType type)
 {
 	if (!p) {
-		os.oom_errors++;
 		_sgen_set_error ("out of memory: the OS refused %zu bytes for %s (%s)", size, description,
 				 strerror (errno));
 		return NULL;
@@ -131,12 +128,12 @@ void
 sgen_free_os_memory (void *addr, size_t size, int flags, MonoMemAccountType type)
 {
 	(void) flags;
-	if (mono_vfree (addr, size, type) != 0)
-		_sgen_fatal ("the mmap layer refused to free %zu bytes at %p (%s): %s", size, addr,
-			     mono_mem_account_name (type), strerror (errno));
 	if (os.live[type] < size)
 		_sgen_fatal ("freeing %zu %s bytes but only %llu are live", size, mono_mem_account_name (type),
 			     (unsigned long long) os.live[type]);
+	if (mono_vfree (addr, size, type) != 0)
+		_sgen_fatal ("the mmap layer refused to free %zu bytes at %p (%s): %s", size, addr,
+			     mono_mem_account_name (type), strerror (errno));
 	os.live[type] -= size;
 	os.live_total -= size;
 	os.freed += size;
@@ -158,7 +155,6 @@ _sgen_os_fill_stats (SgenStats *out)
 	out->os_bytes_allocated = os.allocated;
 	out->os_bytes_freed = os.freed;
 	out->os_bytes_peak = os.peak;
-	out->oom_errors = os.oom_errors;
 }
 
 void

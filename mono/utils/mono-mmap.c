@@ -334,7 +334,10 @@ mono_mmap_linear_memory_bytes (void)
 #if MONO_CONFIG_WASM
 	return (uint64_t)__builtin_wasm_memory_size (0) * 65536u;
 #else
-	return mono_mmap_caps () && L.ops->memory_bytes ? L.ops->memory_bytes () : 0;
+	mwpm_lock (&L.lock);
+	const MonoMmapBackendOps *ops = ops_locked ();
+	mwpm_unlock (&L.lock);
+	return ops->memory_bytes ? ops->memory_bytes () : 0;
 #endif
 }
 

@@ -13,8 +13,9 @@
  * Callers do not #ifdef on the backend: they read the capability record (mono_mmap_caps).
  *
  * Zeroing follows mono: memory is zeroed unless MONO_MMAP_NOZERO is passed.
- * Accounting: per account type, the bytes callers asked for and have not freed (exactly, no
- * alignment padding), plus what the layer itself mapped and zeroed (MonoMmapStats).
+ * Accounting: per account type, the bytes callers asked for and have not freed (each request
+ * rounded up to whole pages, never inflated by alignment padding), plus what the layer itself
+ * mapped and zeroed (MonoMmapStats).
  */
 #ifndef MONO_UTILS_MONO_MMAP_H
 #define MONO_UTILS_MONO_MMAP_H
@@ -61,7 +62,7 @@ typedef struct {
 } MonoMmapCaps;
 
 typedef struct {
-	uint64_t live_bytes[MONO_MEM_ACCOUNT_COUNT];  /* requested and not yet freed, per type */
+	uint64_t live_bytes[MONO_MEM_ACCOUNT_COUNT];  /* requested (whole pages), not yet freed */
 	uint64_t live_total;
 	uint64_t peak_total;
 	uint64_t bytes_allocated;    /* requested, in total */

@@ -83,30 +83,43 @@ type_name (MonoOptionType t)
 
 static int parse_value (const MonoOptionDef *def, const char *text, MonoOptionValue *out, char *err, size_t errlen);
 
+/* The runtime's own rows are always the first table. */
+static void
+add_runtime_table (void)
+{
+	if (O.ntables == 0) {
+		O.tables[0] = runtime_options;
+		O.table_sizes[0] = sizeof (runtime_options) / sizeof (runtime_options[0]);
+		O.ntables = 1;
+	}
+}
+
+/* Appends a slot holding the row's default; a default that does not parse is a program error. */
+static void
+add_slot (const MonoOptionDef *def)
+{
+	Slot *s = &O.slots[O.nslots++];
+	s->def = def;
+	s->set = false;
+	s->owned = NULL;
+	char err[256];
+	if (parse_value (def, def->default_value, &s->value, err, sizeof (err)) != 0) {
+		fprintf (stderr, "mono-options: bad default of --%s: %s\n", def->name, err);
+		abort ();
+	}
+}
+
 static void
 load_slots (void)
 {
 	if (O.defaults_loaded)
 		return;
 	O.defaults_loaded = true;
-	if (O.ntables == 0) {
-		O.tables[0] = runtime_options;
-		O.table_sizes[0] = sizeof (runtime_options) / sizeof (runtime_options[0]);
-		O.ntables = 1;
-	}
+	add_runtime_table ();
 	O.nslots = 0;
 	for (size_t t = 0; t < O.ntables; t++) {
-		for (size_t i = 0; i < O.table_sizes[t] && O.nslots < MAX_OPTIONS; i++) {
-			Slot *s = &O.slots[O.nslots++];
-			s->def = &O.tables[t][i];
-			s->set = false;
-			s->owned = NULL;
-			char err[256];
-			if (parse_value (s->def, s->def->default_value, &s->value, err, sizeof (err)) != 0) {
-				fprintf (stderr, "mono-options: bad default of --%s: %s\n", s->def->name, err);
-				abort ();
-			}
-		}
+		for (size_t i = 0; i < O.table_sizes[t] && O.nslots < MAX_OPTIONS; i++)
+			add_slot (&O.tables[t][i]);
 	}
 }
 
@@ -125,11 +138,7 @@ find_slot (const char *name, size_t len)
 int
 mono_options_register (const MonoOptionDef *defs, size_t count)
 {
-	if (O.ntables == 0) {
-		O.tables[0] = runtime_options;
-		O.table_sizes[0] = sizeof (runtime_options) / sizeof (runtime_options[0]);
-		O.ntables = 1;
-	}
+	add_runtime_table ();
 	if (O.ntables == MAX_TABLES)
 		return -1;
 	size_t total = 0;
@@ -151,17 +160,8 @@ mono_options_register (const MonoOptionDef *defs, size_t count)
 	O.ntables++;
 	/* Keep values already set; add the new rows with their defaults. */
 	if (O.defaults_loaded) {
-		for (size_t i = 0; i < count; i++) {
-			Slot *s = &O.slots[O.nslots++];
-			s->def = &defs[i];
-			s->set = false;
-			s->owned = NULL;
-			char err[256];
-			if (parse_value (s->def, s->def->default_value, &s->value, err, sizeof (err)) != 0) {
-				fprintf (stderr, "mono-options: bad default of --%s: %s\n", s->def->name, err);
-				abort ();
-			}
-		}
+		for (size_t i = 0; i < count; i++)
+			add_slot (&defs[i]);
 	}
 	return 0;
 }
@@ -327,24 +327,26 @@ commit (Staged *staged, size_t n)
 	}
 }
 
-/* Splits text at spaces into words (modifies a copy). Returns the count, at most max. */
+/* Splits text at spaces into words (modifies a copy). Returns the count, or max + 1 when the
+ * text holds more than max words (the caller refuses it rather than drop the rest). */
 static size_t
 split_words (char *copy, char **words, size_t max)
 {
 	size_t n = 0;
 	char *p = copy;
-	while (*p && n < max) {
+	for (;;) {
 		while (isspace ((unsigned char)*p))
 			p++;
 		if (!*p)
-			break;
+			return n;
+		if (n == max)
+			return max + 1;
 		words[n++] = p;
 		while (*p && !isspace ((unsigned char)*p))
 			p++;
 		if (*p)
 			*p++ = 0;
 	}
-	return n;
 }
 
 #define MAX_WORDS 256
@@ -353,6 +355,10 @@ split_words (char *copy, char **words, size_t max)
 static int
 stage_list (char **words, size_t n, Staged *staged, size_t *nstaged, bool *help, const char *source, char *err, size_t errlen)
 {
+	if (n > MAX_WORDS) {
+		snprintf (err, errlen, "%s: more than %d words", source, MAX_WORDS);
+		return -1;
+	}
 	for (size_t i = 0; i < n;) {
 		int used = parse_word (words[i], i + 1 < n ? words[i + 1] : NULL, &staged[*nstaged], help, err, errlen);
 		if (used == 0) {
@@ -431,7 +437,7 @@ mono_options_parse (int *argc, char **argv, const char *env, bool *help_requeste
 	if (stage_argv (n, argv, consumed, staged, &nstaged, &help, err, errlen) != 0)
 		goto out;
 	commit (staged, nstaged);
-	if (argc) {
+	if (argc && n > 0) {
 		int w = 1;
 		for (int i = 1; i < n; i++)
 			if (!consumed[i]) /* other words, and every word after "--" */

@@ -29,7 +29,8 @@
  * when it is not and no other thread can run; never otherwise. A result below a break mwpm has
  * already seen proves someone lowered it: the monotonic belief is dropped for good.
  *
- * Locking: every entry point takes _mwpm.lock; memset and printing happen outside it.
+ * Locking: every entry point takes _mwpm.lock; printing happens outside it, and so does memset,
+ * except for the dirty runs of one request beyond the ZERO_RUNS it can record (alloc_pages).
  */
 #include "mwpm-internal.h"
 
@@ -196,8 +197,8 @@ round_up (uint64_t x, uint64_t to)
 	return (x + to - 1) & ~(to - 1);
 }
 
-static int
-trust_level_locked (void)
+int
+_mwpm_trust_level_locked (void)
 {
 	if (_mwpm.platform.break_monotonic && !_mwpm.trust_lost)
 		return MWPM_TRUST_MONOTONIC;
@@ -219,7 +220,7 @@ add_chunk (uint64_t b, uint64_t e, uint64_t witness)
 		_mwpm.trust_lost = true;
 	}
 	uint64_t trusted_from;
-	switch (trust_level_locked ()) {
+	switch (_mwpm_trust_level_locked ()) {
 	case MWPM_TRUST_MONOTONIC:
 		trusted_from = b;
 		break;
@@ -236,6 +237,12 @@ add_chunk (uint64_t b, uint64_t e, uint64_t witness)
 	_mwpm.stats.bytes_from_sbrk_untrusted += (trusted_from < e ? trusted_from : e) - b;
 	if (e > _mwpm.break_high)
 		_mwpm.break_high = e;
+	if (_mwpm.chunk_end && e <= _mwpm.chunk_end) {
+		/* The break was lowered so far into mwpm's own memory that the whole result lies in
+		 * it: nothing is new, and chunk_end must not go down (the pending page and the weld
+		 * rule depend on it). */
+		return;
+	}
 
 	uint32_t first_full;
 	if (_mwpm.chunk_end == 0) {
@@ -405,7 +412,8 @@ alloc_pages (size_t size, size_t alignment, int flags)
 		MwpmGrowHook hook = _mwpm.grow_hook;
 		void *ctx = _mwpm.grow_hook_ctx;
 		_mwpm_leave ();
-		hook ((size_t)n64 << MWPM_PAGE_SHIFT, ctx);
+		/* n64 pages may be 4 GiB, which a 32-bit size_t cannot hold. */
+		hook (n64 > (SIZE_MAX >> MWPM_PAGE_SHIFT) ? SIZE_MAX : (size_t)n64 << MWPM_PAGE_SHIFT, ctx);
 		_mwpm_enter ();
 		/* Search again whatever the hook says: other threads may have freed or grown while
 		 * the lock was released. */
@@ -467,7 +475,7 @@ mwpm_alloc_range (size_t size, int flags)
 void *
 mwpm_alloc_aligned (size_t size, size_t alignment, int flags)
 {
-	return alloc_pages (size, alignment ? alignment : 1, flags);
+	return alloc_pages (size, alignment, flags);
 }
 
 /* ---- Freeing ---- */

@@ -78,7 +78,7 @@ void *mwpm_alloc_range (size_t size, int flags);
 /*
  * As mwpm_alloc_range, with the result a multiple of `alignment`, a power of two (values below
  * the page size mean the page size). Only the pages needed for `size` are taken.
- * Errors as above, and EINVAL when alignment is not a power of two.
+ * Errors as above, and EINVAL when alignment is not a power of two (0 included).
  */
 void *mwpm_alloc_aligned (size_t size, size_t alignment, int flags);
 

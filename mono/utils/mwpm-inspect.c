@@ -43,10 +43,7 @@ _mwpm_stats_locked (MwpmStats *out)
 	out->span_first_page = _mwpm.span_first;
 	out->span_end_page = _mwpm.span_end;
 	out->index_nodes_visited = _mwpm.index.visits;
-	if (_mwpm.platform.break_monotonic && !_mwpm.trust_lost)
-		out->zero_trust = MWPM_TRUST_MONOTONIC;
-	else
-		out->zero_trust = _mwpm.platform.threads ? MWPM_TRUST_NONE : MWPM_TRUST_WITNESS;
+	out->zero_trust = _mwpm_trust_level_locked ();
 }
 
 void

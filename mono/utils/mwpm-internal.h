@@ -48,6 +48,9 @@ extern uint8_t _mwpm_state[MWPM_TABLE_PAGES];
 void _mwpm_enter (void);
 void _mwpm_leave (void);
 
+/* The MWPM_TRUST_* level in force for the next sbrk result. Lock held. */
+int _mwpm_trust_level_locked (void);
+
 /* Fills the derived fields of a stats snapshot. Lock held. */
 void _mwpm_stats_locked (MwpmStats *out);
 

@@ -1,11 +1,12 @@
 /*
- * mwpm-lock.h: mwpm's one lock.
+ * mwpm-lock.h: the spin lock of mwpm (also used by the mmap layer and the drop-in mmap).
  *
  * A test-and-test-and-set spin lock on one atomic word: it needs no initialisation call (so
  * mwpm can be entered before anything else runs), no thread-local storage and no malloc, and it
  * works on the browser's main thread, where blocking waits are not allowed. Critical sections
- * are short (no memset, no printing inside), so spinning, then yielding, is enough.
- * Single-threaded builds (MWPM_THREADS == 0) compile it away.
+ * are short (mwpm neither prints nor, as a rule, memsets inside), so spinning, then yielding,
+ * is enough. It is not recursive. Single-threaded builds (MONO_CONFIG_THREADS == 0) compile it
+ * away.
  */
 #ifndef MWPM_LOCK_H
 #define MWPM_LOCK_H

@@ -2,7 +2,7 @@
  * bench-malloc.c: small-allocation speed and memory overhead of whatever malloc the program is
  * linked with. Built in every emscripten build: the plain build measures emscripten's default
  * dlmalloc, the shared-pool build (-Dshared_pool=true) the pool malloc (docs/pool.md). Compare
- * release builds side by side, in one session; docs/pool.md has the command and the numbers.
+ * release builds side by side on one machine; docs/pool.md has the command and the numbers.
  *
  * Workloads (sizes uniform in 8..512 bytes, seeded, the same sequence in every build):
  *   churn   a live set of 20,000 blocks; 2,000,000 times: free a random one, allocate anew

@@ -97,6 +97,19 @@ all_ours (size_t first, size_t end)
 	return true;
 }
 
+/* The next run of our pages in [*p, end): its first page in *first, *p moved to its end.
+ * False when no page of ours is left. Lock held. */
+static bool
+next_run (size_t *p, size_t end, size_t *first)
+{
+	while (*p < end && !page_ours (*p))
+		(*p)++;
+	*first = *p;
+	while (*p < end && page_ours (*p))
+		(*p)++;
+	return *p > *first;
+}
+
 /* The libc mapping overlapping [addr, addr + len), or NULL. Lock held. */
 static LibcMap *
 libc_overlap (uintptr_t addr, size_t len, LibcMap ***link_out)
@@ -211,17 +224,10 @@ munmap (void *addr, size_t len)
 		errno = EINVAL;
 		return -1;
 	}
-	size_t p, end;
+	size_t p, end, run;
 	page_span (a, len, &p, &end);
 	/* Each run of our pages leaves `ours` under the lock, then goes back to mwpm. */
-	while (p < end) {
-		while (p < end && !page_ours (p))
-			p++;
-		size_t run = p;
-		while (p < end && page_ours (p))
-			p++;
-		if (p == run)
-			break;
+	while (next_run (&p, end, &run)) {
 		set_ours (run, p - run, false);
 		mwpm_unlock (&lock);
 		mwpm_free_range ((void *)(run * PAGE), (p - run) * PAGE);
@@ -256,18 +262,11 @@ madvise (void *addr, size_t len, int advice)
 		return 0;
 	/* Linux: private anonymous pages read zero after MADV_DONTNEED. Our pages get that; other
 	 * memory keeps its contents (libc ignores the advice). */
-	size_t p, end;
+	size_t p, end, run;
 	page_span (a, len, &p, &end);
 	mwpm_lock (&lock);
-	while (p < end) {
-		while (p < end && !page_ours (p))
-			p++;
-		size_t run = p;
-		while (p < end && page_ours (p))
-			p++;
-		if (p > run)
-			memset ((void *)(run * PAGE), 0, (p - run) * PAGE);
-	}
+	while (next_run (&p, end, &run))
+		memset ((void *)(run * PAGE), 0, (p - run) * PAGE);
 	mwpm_unlock (&lock);
 	return 0;
 }

@@ -180,5 +180,5 @@ __libc_calloc (size_t count, size_t size)
 void *
 __libc_realloc (void *ptr, size_t size)
 {
-	return dlrealloc (ptr, size);
+	return realloc (ptr, size);
 }
