@@ -276,6 +276,39 @@ case_bad_input (void)
 	return 0;
 }
 
+/* Hundreds of live ranges, split in the middle where the backend allows: the registry grows
+ * (its array is reallocated with the lock released) and stays consistent. */
+static int
+case_many_ranges (void)
+{
+	enum { N = 300 };
+	for (int bi = 0; bi < nbackends; bi++) {
+		T_CHECK (use (backends[bi]) == 0, "%s", err);
+		const MonoMmapCaps *caps = mono_mmap_caps ();
+		size_t page = caps->page_size;
+		static uint8_t *p[N];
+		for (int i = 0; i < N; i++) {
+			p[i] = mono_valloc (NULL, 3 * page, MONO_MMAP_NOZERO, MONO_MEM_ACCOUNT_MAJOR);
+			T_CHECK (p[i] != NULL, "%s: alloc %d", caps->name, i);
+		}
+		for (int i = 0; i < N; i++) {
+			if (caps->partial_free) {
+				T_CHECK (mono_vfree (p[i] + page, page, MONO_MEM_ACCOUNT_MAJOR) == 0, "split %d", i);
+				T_CHECK (mono_vfree (p[i], page, MONO_MEM_ACCOUNT_MAJOR) == 0 &&
+				         mono_vfree (p[i] + 2 * page, page, MONO_MEM_ACCOUNT_MAJOR) == 0, "halves %d", i);
+			} else {
+				T_CHECK (mono_vfree (p[i], 3 * page, MONO_MEM_ACCOUNT_MAJOR) == 0, "free %d", i);
+			}
+			if (i % 50 == 0)
+				T_CHECK (mono_mmap_check () == 0, "%s: consistent at %d", caps->name, i);
+		}
+		MonoMmapStats st;
+		mono_mmap_get_stats (&st);
+		T_CHECK (st.live_total == 0 && st.backend_bytes_live == 0, "%s: all freed", caps->name);
+	}
+	return 0;
+}
+
 int
 main (void)
 {
@@ -290,5 +323,6 @@ main (void)
 	tap_case ("reused dirty pages read zero unless NOZERO", case_dirty_reuse);
 	tap_case ("accounting equals live requests after random sequences", case_random_accounting);
 	tap_case ("bad input: clear error, nothing changed", case_bad_input);
+	tap_case ("hundreds of ranges, split in the middle", case_many_ranges);
 	return tap_done ();
 }

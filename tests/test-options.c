@@ -240,10 +240,13 @@ case_backend_after_start (void)
 	void *p = mono_valloc (NULL, 1, 0, MONO_MEM_ACCOUNT_OTHER);
 	T_CHECK (p != NULL, "allocation");
 #ifdef ENABLE_WASM_MMAP
-	T_CHECK (parse_line (NULL, "--mono-wasm-mmap=on", NULL, NULL) == 0, "%s", err);
-	T_CHECK (mono_options_apply_runtime (err, sizeof (err)) != 0, "switching after start is refused");
+	T_CHECK (parse_line (NULL, "--mono-wasm-mmap=on", NULL, NULL) != 0, "switching after start is refused");
 	T_CHECK (strstr (err, "cannot change") != NULL, "clear message: %s", err);
+	T_CHECK (!mono_option_bool ("mono-wasm-mmap"), "the option keeps agreeing with the backend");
 	T_CHECK (strcmp (mono_mmap_caps ()->name, "mwpm") != 0, "backend unchanged");
+	char msg[256];
+	T_CHECK (mono_mmap_select_backend (MONO_MMAP_BACKEND_MWPM, msg, sizeof (msg)) != 0 && strstr (msg, "cannot change"),
+	         "the layer refuses too: %s", msg);
 #endif
 	T_CHECK (parse_line (NULL, "--mono-wasm-mmap=off", NULL, NULL) == 0, "%s", err);
 	T_CHECK (mono_options_apply_runtime (err, sizeof (err)) == 0, "the same backend again is fine: %s", err);

@@ -166,19 +166,38 @@ find_locked (uintptr_t addr)
 	return lo;
 }
 
-/* Makes room for one more range. Lock held. */
+/* Takes the lock with room for one more range in the array. The array is grown with the lock
+ * released: malloc may reach mwpm and its grow hook, which may collect and free memory through
+ * this layer (the shared-pool build), and the lock is not recursive. Returns with the lock held
+ * either way; false when no memory could be had for the array. */
 static bool
-reserve_locked (void)
+lock_with_room (void)
 {
-	if (L.count < L.capacity)
-		return true;
-	size_t cap = L.capacity ? L.capacity * 2 : 64;
-	Range *r = realloc (L.ranges, cap * sizeof (Range));
-	if (!r)
-		return false;
-	L.ranges = r;
-	L.capacity = cap;
-	return true;
+	for (;;) {
+		mwpm_lock (&L.lock);
+		if (L.count < L.capacity)
+			return true;
+		size_t cap = L.capacity;
+		mwpm_unlock (&L.lock);
+		size_t want = cap ? cap * 2 : 64;
+		Range *fresh = malloc (want * sizeof (Range));
+		mwpm_lock (&L.lock);
+		if (!fresh)
+			return false;
+		Range *old = NULL;
+		if (L.capacity == cap) {
+			/* Nobody grew it meanwhile: move the ranges over. */
+			if (L.count)
+				memcpy (fresh, L.ranges, L.count * sizeof (Range));
+			old = L.ranges;
+			L.ranges = fresh;
+			L.capacity = want;
+			fresh = NULL;
+		}
+		mwpm_unlock (&L.lock);
+		free (old);
+		free (fresh);
+	}
 }
 
 static void
@@ -220,10 +239,11 @@ valloc_common (size_t size, size_t alignment, int flags, MonoMemAccountType type
 	size_t len = (size + page - 1) & ~(page - 1);
 	if (!err)
 		err = ops->map (len, alignment, !(flags & MONO_MMAP_NOZERO), &m);
-	mwpm_lock (&L.lock);
-	if (!err && !reserve_locked ()) {
+	if (!err && !lock_with_room ()) {
 		err = ENOMEM;
 		ops->unmap (m.orig, m.orig_len);
+	} else if (err) {
+		mwpm_lock (&L.lock);
 	}
 	if (err) {
 		L.stats.failed_allocs++;
@@ -269,10 +289,11 @@ int
 mono_vfree (void *addr, size_t size, MonoMemAccountType type)
 {
 	uintptr_t a = (uintptr_t)addr;
-	mwpm_lock (&L.lock);
+	/* Room for one more range first: freeing the middle of a range splits it in two. */
+	bool room = lock_with_room ();
+	int err = 0;
 	const MonoMmapBackendOps *ops = ops_locked ();
 	size_t page = ops->caps.page_size;
-	int err = 0;
 	size_t i = 0;
 	uintptr_t b = 0;
 	if (size == 0 || (a & (page - 1)) || (unsigned)type >= MONO_MEM_ACCOUNT_COUNT || size > SIZE_MAX - (page - 1))
@@ -287,7 +308,7 @@ mono_vfree (void *addr, size_t size, MonoMemAccountType type)
 	bool whole = !err && r.start == a && r.end == b;
 	if (!err && !whole && r.whole_only)
 		err = EINVAL;
-	if (!err && !whole && a != r.start && b != r.end && !reserve_locked ())
+	if (!err && !whole && a != r.start && b != r.end && !room)
 		err = ENOMEM;
 	if (!err)
 		err = whole && r.whole_only ? ops->unmap (r.orig, r.orig_len) : ops->unmap (a, b - a);

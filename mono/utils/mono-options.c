@@ -61,11 +61,14 @@ check_wasm_mmap (const MonoOptionDef *def, MonoOptionValue v, char *err, size_t 
 		snprintf (err, errlen, "--mono-wasm-mmap=on: this build has no wasm mmap (it was built with -Dwasm_mmap=disabled)");
 		return -1;
 	}
-#else
-	(void)v;
-	(void)err;
-	(void)errlen;
 #endif
+	/* Refused here, before the value is taken, so that the option never disagrees with the
+	 * backend in use. */
+	if (mono_mmap_started () && mono_mmap_caps ()->backend != mono_mmap_backend_for_option (v.b)) {
+		snprintf (err, errlen, "--mono-wasm-mmap=%s: the memory backend cannot change once memory has been allocated through '%s'",
+		          v.b ? "on" : "off", mono_mmap_caps ()->name);
+		return -1;
+	}
 	return 0;
 }
 
