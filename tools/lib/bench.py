@@ -322,6 +322,14 @@ def write_docs(result, files, rows, cmdline):
                     rtxt += f' ({ratio["min"]:.3f} - {ratio["max"]:.3f})'
             lines.append(f'| {row["label"]} | {cell("mwpm")} | {cell("libc")} | {rtxt} |')
         lines.append('')
+    ft = result.get('firsttouch')
+    if ft:
+        lines += ['## Fresh memory on this machine', '',
+                  'tests/bench/bench-firsttouch.c, 64 MiB grown with sbrk, no page layer involved (median):', '',
+                  '| grow | first write to every 4 KiB page | per page | memset of the same 64 MiB afterwards |',
+                  '|---|---|---|---|',
+                  f'| {ft["grow_ms"]:.1f} ms | {ft["first_touch_ms"]:.1f} ms | {ft["first_touch_us_per_page"]:.2f} us | '
+                  f'{ft["memset_ms"]:.1f} ms |', '']
     lat = result.get('latency') or {}
     if lat:
         lines += ['## Page-manager latency', '',
@@ -360,14 +368,14 @@ def main(argv=None):
     ap = argparse.ArgumentParser(prog='tools/bench', description=__doc__.split('\n')[0])
     ap.add_argument('--quick', action='store_true', help='fewer repetitions and smaller scales (< 3 minutes)')
     ap.add_argument('--reps', type=int, help='repetitions per mode (default 11, quick 3)')
-    ap.add_argument('--only', help='comma-separated workloads (' + ', '.join(w.name for w in WORKLOADS) + ', latency)')
+    ap.add_argument('--only', help='comma-separated workloads (' + ', '.join(w.name for w in WORKLOADS) + ', firsttouch, latency)')
     ap.add_argument('--no-docs', action='store_true', help='do not rewrite docs/benchmarks.md')
     args = ap.parse_args(argv)
     reps = args.reps or (3 if args.quick else 11)
     if reps < 1:
         ap.error('--reps must be at least 1')
     only = set(args.only.split(',')) if args.only else None
-    known = {w.name for w in WORKLOADS} | {'latency'}
+    known = {w.name for w in WORKLOADS} | {'latency', 'firsttouch'}
     if only and not only <= known:
         ap.error(f'unknown workload(s): {", ".join(sorted(only - known))}')
     log = lambda m: print(m, flush=True)
@@ -398,6 +406,18 @@ def main(argv=None):
                                timeout=600)
                 traces[mode] = read_trace(path)
         result['traces'] = traces
+    if not only or 'firsttouch' in only:
+        ft = []
+        for rep in range(reps):
+            r = subprocess.run(NODE + [os.path.join(bdir, 'tests/bench/bench-firsttouch.js')], capture_output=True,
+                               text=True, timeout=300)
+            if r.returncode != 0:
+                raise RuntimeError(f'bench-firsttouch failed: {r.stderr[-1000:]}')
+            ft.append(last_json(r.stdout))
+        result['firsttouch'] = {k: statistics.median(d[k] for d in ft)
+                                for k in ('grow_ms', 'first_touch_ms', 'first_touch_us_per_page', 'memset_ms')}
+        log(f'[bench] fresh memory, 64 MiB (median of {reps}): first touch {result["firsttouch"]["first_touch_ms"]:.1f} ms, '
+            f'memset afterwards {result["firsttouch"]["memset_ms"]:.1f} ms')
     if not only or 'latency' in only:
         log('[bench] page-manager latency (release, native and wasm)')
         result['latency'] = run_latency(args, log)
