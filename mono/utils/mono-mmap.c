@@ -362,9 +362,23 @@ mono_mmap_linear_memory_bytes (void)
 #endif
 }
 
+/* Appends one problem to msg (see mono_mmap_check). */
+#define REPORT(...)                                                                       \
+	do {                                                                              \
+		problems++;                                                               \
+		if (used < sizeof msg) {                                                  \
+			int k_ = snprintf (msg + used, sizeof msg - used, __VA_ARGS__);   \
+			if (k_ > 0)                                                       \
+				used += (size_t)k_;                                       \
+		}                                                                         \
+	} while (0)
+
 int
 mono_mmap_check (void)
 {
+	/* Messages are gathered and printed after the lock is released (printing may allocate). */
+	char msg[2048];
+	size_t used = 0;
 	int problems = 0;
 	uint64_t by_type[MONO_MEM_ACCOUNT_COUNT] = { 0 };
 	uint64_t backend = 0;
@@ -375,22 +389,19 @@ mono_mmap_check (void)
 		const Range *r = &L.ranges[i];
 		if (r->start >= r->end || (r->start & (page - 1)) || (r->end & (page - 1)) ||
 		    (i > 0 && L.ranges[i - 1].end > r->start) || r->type >= MONO_MEM_ACCOUNT_COUNT) {
-			fprintf (stderr, "mono-mmap: R1: bad range %zu [%#lx, %#lx)\n", i, (unsigned long)r->start, (unsigned long)r->end);
-			problems++;
+			REPORT ("mono-mmap: R1: bad range %zu [%#lx, %#lx)\n", i, (unsigned long)r->start, (unsigned long)r->end);
 			continue;
 		}
 		if (r->whole_only && (r->orig > r->start || r->end - r->orig > r->orig_len)) {
-			fprintf (stderr, "mono-mmap: R5: range [%#lx, %#lx) outside its mapping [%#lx, +%zu)\n", (unsigned long)r->start,
+			REPORT ("mono-mmap: R5: range [%#lx, %#lx) outside its mapping [%#lx, +%zu)\n", (unsigned long)r->start,
 			         (unsigned long)r->end, (unsigned long)r->orig, r->orig_len);
-			problems++;
 		}
 		by_type[r->type] += r->end - r->start;
 		backend += r->whole_only ? r->orig_len : r->end - r->start;
 #ifdef ENABLE_WASM_MMAP
 		if (ops->caps.backend == MONO_MMAP_BACKEND_MWPM &&
 		    (!mwpm_owns ((void *)r->start) || !mwpm_owns ((void *)(r->end - 1)))) {
-			fprintf (stderr, "mono-mmap: R4: mwpm does not own range [%#lx, %#lx)\n", (unsigned long)r->start, (unsigned long)r->end);
-			problems++;
+			REPORT ("mono-mmap: R4: mwpm does not own range [%#lx, %#lx)\n", (unsigned long)r->start, (unsigned long)r->end);
 		}
 #endif
 	}
@@ -398,18 +409,18 @@ mono_mmap_check (void)
 	for (int t = 0; t < MONO_MEM_ACCOUNT_COUNT; t++) {
 		total += by_type[t];
 		if (by_type[t] != L.stats.live_bytes[t]) {
-			fprintf (stderr, "mono-mmap: R2: %s: ranges hold %llu bytes, accounted %llu\n", account_names[t],
+			REPORT ("mono-mmap: R2: %s: ranges hold %llu bytes, accounted %llu\n", account_names[t],
 			         (unsigned long long)by_type[t], (unsigned long long)L.stats.live_bytes[t]);
-			problems++;
 		}
 	}
 	if (total != L.stats.live_total || backend != L.stats.backend_bytes_live) {
-		fprintf (stderr, "mono-mmap: R2/R3: totals %llu/%llu, backend %llu/%llu\n", (unsigned long long)total,
+		REPORT ("mono-mmap: R2/R3: totals %llu/%llu, backend %llu/%llu\n", (unsigned long long)total,
 		         (unsigned long long)L.stats.live_total, (unsigned long long)backend,
 		         (unsigned long long)L.stats.backend_bytes_live);
-		problems++;
 	}
 	mwpm_unlock (&L.lock);
+	if (problems)
+		fprintf (stderr, "%s", msg);
 	if (ops->check)
 		problems += ops->check ();
 	return problems;

@@ -168,6 +168,39 @@ TARGETS = [
 ]
 
 
+def run_browser(bdir, reps, quick, log):
+    """startup and steady in headless Chromium (tools/browser-test), A B A B as under node."""
+    names = ['startup', 'steady']
+    runs = []
+    for rep in range(reps):
+        for name in names:
+            w = next(w for w in WORKLOADS if w.name == name)
+            for mode, arg in MODES:
+                words = [a for a in (w.quick_args if quick else w.args) if a != '--json'] + [arg]
+                query = '&'.join(a[2:] for a in words) + '&json=on'
+                runs.append((name, mode, f'bench:{w.program[:-3]}?{query}'))
+    out = os.path.join(build_dir('wasm-release'), 'bench-browser.json')
+    cmd = ['node', os.path.join(TOP, 'tools', 'browser-test'), '--build', f'bench={bdir}', '--timeout', '300',
+           '--json', out, '--out', os.path.join(build_dir('wasm-release'), 'bench-browser')]
+    for _, _, r in runs:
+        cmd += ['--run', r]
+    log(f'  browser: {len(runs)} pages')
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
+    if r.returncode != 0:
+        raise RuntimeError(f'browser runs failed: {r.stdout[-2000:]}{r.stderr[-2000:]}')
+    with open(out) as f:
+        pages = json.load(f)['runs']
+    pairs = {n: [] for n in names}
+    for i in range(0, len(runs), 2):
+        (name, _, _), a, b = runs[i], pages[i]['result'], pages[i + 1]['result']
+        pair = {'mwpm': flatten(a['finalJson']), 'libc': flatten(b['finalJson'])}
+        for m in pair:
+            if pair[m].get('verify_errors', 0):
+                raise RuntimeError(f'browser {name}: verify_errors in {m} mode')
+        pairs[name].append(pair)
+    return {n: summarize(p, next(w for w in WORKLOADS if w.name == n).metrics) for n, p in pairs.items()}, pairs
+
+
 def check_targets(summary, latency):
     rows = []
     for w, key, limit, text in TARGETS:
@@ -322,6 +355,22 @@ def write_docs(result, files, rows, cmdline):
                     rtxt += f' ({ratio["min"]:.3f} - {ratio["max"]:.3f})'
             lines.append(f'| {row["label"]} | {cell("mwpm")} | {cell("libc")} | {rtxt} |')
         lines.append('')
+    br = result.get('browser') or {}
+    if br:
+        lines += ['## In headless Chromium', '',
+                  'The same programs in Debian\'s chromium driven by tools/browser-test (one fresh browser per page;',
+                  f'{len(result["runs"]["browser"]["startup"])} pairs, A B A B).', '']
+        for name, metrics in br.items():
+            lines += [f'### {name} (browser)', '', '| metric | mwpm (median, min-max) | libc (median, min-max) | mwpm/libc |',
+                      '|---|---|---|---|']
+            for key, row in metrics.items():
+                def bcell(m):
+                    r = row.get(m)
+                    return f'{fmt(r["median"], row["unit"])} ({fmt(r["min"], row["unit"])} - {fmt(r["max"], row["unit"])})' if r else '-'
+                ratio = row.get('ratio')
+                rtxt = f'{ratio["median_of_medians"]:.3f}' if ratio else '-'
+                lines.append(f'| {row["label"]} | {bcell("mwpm")} | {bcell("libc")} | {rtxt} |')
+            lines.append('')
     ft = result.get('firsttouch')
     if ft:
         lines += ['## Fresh memory on this machine', '',
@@ -368,14 +417,15 @@ def main(argv=None):
     ap = argparse.ArgumentParser(prog='tools/bench', description=__doc__.split('\n')[0])
     ap.add_argument('--quick', action='store_true', help='fewer repetitions and smaller scales (< 3 minutes)')
     ap.add_argument('--reps', type=int, help='repetitions per mode (default 11, quick 3)')
-    ap.add_argument('--only', help='comma-separated workloads (' + ', '.join(w.name for w in WORKLOADS) + ', firsttouch, latency)')
+    ap.add_argument('--only', help='comma-separated workloads (' + ', '.join(w.name for w in WORKLOADS) + ', firsttouch, latency, browser)')
     ap.add_argument('--no-docs', action='store_true', help='do not rewrite docs/benchmarks.md')
+    ap.add_argument('--no-browser', action='store_true', help='skip the headless Chromium runs')
     args = ap.parse_args(argv)
     reps = args.reps or (3 if args.quick else 11)
     if reps < 1:
         ap.error('--reps must be at least 1')
     only = set(args.only.split(',')) if args.only else None
-    known = {w.name for w in WORKLOADS} | {'latency', 'firsttouch'}
+    known = {w.name for w in WORKLOADS} | {'latency', 'firsttouch', 'browser'}
     if only and not only <= known:
         ap.error(f'unknown workload(s): {", ".join(sorted(only - known))}')
     log = lambda m: print(m, flush=True)
@@ -421,6 +471,9 @@ def main(argv=None):
     if not only or 'latency' in only:
         log('[bench] page-manager latency (release, native and wasm)')
         result['latency'] = run_latency(args, log)
+    if not args.no_browser and (not only or 'browser' in only):
+        log('[bench] startup and steady in headless Chromium')
+        result['browser'], result['runs']['browser'] = run_browser(bdir, max(2, reps // 2), args.quick, log)
     os.makedirs(RESULTS, exist_ok=True)
     stem = os.path.join(RESULTS, datetime.datetime.now().strftime('%Y-%m-%d-%H%M'))
     files = plots(result, stem)
