@@ -11,6 +11,7 @@
 
 #include "mono-wasm-pagemgr.h"
 #include "mwpm-platform.h"
+#include "test-rng.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -50,10 +51,7 @@ static const ModelConfig *conf;
 static uint64_t
 rng_next (ModelSource *s, uint64_t bound)
 {
-	uint64_t z = (s->state += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return (z ^ (z >> 31)) % bound;
+	return test_splitmix64 (&s->state) % bound;
 }
 
 static uint64_t

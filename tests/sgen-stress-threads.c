@@ -33,7 +33,7 @@ typedef struct {
 typedef struct {
 	pthread_t thread;
 	int index;
-	StressRng rng;
+	TestRng rng;
 	StressThreadReport report;
 	atomic_uint_fast64_t ops;
 	Mapping slots[SLOTS];
@@ -78,25 +78,25 @@ static void
 step (Hammer *h)
 {
 	size_t page = mono_mmap_caps ()->page_size;
-	Mapping *m = &h->slots[stress_rng_next (&h->rng) % SLOTS];
+	Mapping *m = &h->slots[test_rng_next (&h->rng) % SLOTS];
 	if (!m->p) {
 		/* Half the mappings ask for zeroed memory (and check it), half take it dirty. */
-		bool zeroed = stress_rng_next (&h->rng) & 1;
-		m->size = page * stress_rng_range (&h->rng, 1, 4);
+		bool zeroed = test_rng_next (&h->rng) & 1;
+		m->size = page * test_rng_range (&h->rng, 1, 4);
 		m->p = mono_valloc (NULL, m->size, MONO_MMAP_READ | MONO_MMAP_WRITE | (zeroed ? 0 : MONO_MMAP_NOZERO),
 				    MONO_MEM_ACCOUNT_OTHER);
 		if (!m->p) {
 			fail (h, "mono_valloc failed", NULL);
 			return;
 		}
-		m->tag = stress_rng_next (&h->rng);
+		m->tag = test_rng_next (&h->rng);
 		canary (h, m, zeroed ? CANARY_WRITE_ZEROED : CANARY_WRITE);
 		h->report.allocs++;
 		h->report.bytes += m->size;
 		return;
 	}
 	canary (h, m, CANARY_CHECK);
-	if (m->size > page && mono_mmap_caps ()->partial_free && stress_rng_next (&h->rng) % 2) {
+	if (m->size > page && mono_mmap_caps ()->partial_free && test_rng_next (&h->rng) % 2) {
 		/* Free the head page; the rest must keep its canaries. */
 		if (mono_vfree (m->p, page, MONO_MEM_ACCOUNT_OTHER) != 0)
 			fail (h, "partial mono_vfree failed", m->p);

@@ -107,12 +107,12 @@ new_node (void)
 }
 
 static SgenObject *
-new_bytes (size_t len, StressRng *rng)
+new_bytes (size_t len, TestRng *rng)
 {
 	SgenObject *a = sgen_alloc_array (&stress_bytes_vt, len);
 	if (!a)
 		stress_oom ("a byte array");
-	uint64_t x = stress_rng_next (rng);
+	uint64_t x = test_rng_next (rng);
 	uint8_t *b = sgen_array_bytes (a);
 	for (size_t i = 0; i < len; i++)
 		b[i] = (uint8_t) (x + i * (x >> 56 | 1));
@@ -223,7 +223,7 @@ check_full_tree (SgenObject *root, int depth, const char *what)
 }
 
 static void
-run_gcbench (const StressParams *p, StressRng *rng)
+run_gcbench (const StressParams *p, TestRng *rng)
 {
 	const int stretch = 14, long_lived = 14, min_depth = 4, max_depth = 12;
 	const size_t array_bytes = 125000 * sizeof (double);
@@ -262,44 +262,44 @@ run_gcbench (const StressParams *p, StressRng *rng)
 #define CHURN_SLOTS 4096
 
 static void
-run_churn (const StressParams *p, StressRng *rng)
+run_churn (const StressParams *p, TestRng *rng)
 {
 	stress_keep[KEEP_TABLE] = new_refs (CHURN_SLOTS);
 	uint64_t steps = 60000 * (uint64_t) p->scale;
 	for (uint64_t step = 0; step < steps; step++) {
-		uint64_t kind = stress_rng_next (rng) % 10;
+		uint64_t kind = test_rng_next (rng) % 10;
 		SgenObject *obj;
 		if (kind < 6) {
 			StressObj *o = (StressObj *) sgen_alloc_obj (&stress_obj_vt);
 			if (!o)
 				stress_oom ("a churn object");
-			o->data[0] = stress_rng_next (rng);
+			o->data[0] = test_rng_next (rng);
 			o->data[1] = step;
 			stress_seal (&o->header);
 			obj = &o->header;
 		} else if (kind < 9) {
-			obj = new_bytes (stress_rng_range (rng, 8, 256), rng);
+			obj = new_bytes (test_rng_range (rng, 8, 256), rng);
 		} else {
-			obj = new_bytes (stress_rng_range (rng, 1024, 6000), rng);
+			obj = new_bytes (test_rng_range (rng, 1024, 6000), rng);
 		}
 		SgenObject *table = stress_keep[KEEP_TABLE];
 		SgenObject **slots = (SgenObject **) sgen_array_refs (table);
-		size_t idx = stress_rng_next (rng) % CHURN_SLOTS;
+		size_t idx = test_rng_next (rng) % CHURN_SLOTS;
 		stress_check (slots[idx]);
 		set_ref (table, &slots[idx], obj);
 		if (sgen_obj_vtable (obj) == &stress_obj_vt) {
 			for (int r = 0; r < 3; r++) {
-				if (stress_rng_next (rng) & 1)
-					set_ref (obj, &((StressObj *) obj)->refs[r], slots[stress_rng_next (rng) % CHURN_SLOTS]);
+				if (test_rng_next (rng) & 1)
+					set_ref (obj, &((StressObj *) obj)->refs[r], slots[test_rng_next (rng) % CHURN_SLOTS]);
 			}
 		}
 		/* An older object now refers to the new one, one time in four. */
-		SgenObject *older = slots[stress_rng_next (rng) % CHURN_SLOTS];
-		if (older && older != obj && sgen_obj_vtable (older) == &stress_obj_vt && stress_rng_next (rng) % 4 == 0)
-			set_ref (older, &((StressObj *) older)->refs[stress_rng_next (rng) % 3], obj);
+		SgenObject *older = slots[test_rng_next (rng) % CHURN_SLOTS];
+		if (older && older != obj && sgen_obj_vtable (older) == &stress_obj_vt && test_rng_next (rng) % 4 == 0)
+			set_ref (older, &((StressObj *) older)->refs[test_rng_next (rng) % 3], obj);
 		/* Visit a random path now and then. */
 		if (step % 512 == 0) {
-			SgenObject *cur = slots[stress_rng_next (rng) % CHURN_SLOTS];
+			SgenObject *cur = slots[test_rng_next (rng) % CHURN_SLOTS];
 			for (int hop = 0; cur && hop < 16; hop++) {
 				stress_check (cur);
 				cur = sgen_obj_vtable (cur) == &stress_obj_vt ? ((StressObj *) cur)->refs[hop % 3] : NULL;
@@ -315,16 +315,16 @@ run_churn (const StressParams *p, StressRng *rng)
 #define WINDOW 16
 
 static void
-run_large (const StressParams *p, StressRng *rng)
+run_large (const StressParams *p, TestRng *rng)
 {
 	stress_keep[KEEP_WINDOW] = new_refs (WINDOW);
 	uint64_t n = 300 * (uint64_t) p->scale;
 	for (uint64_t i = 0; i < n; i++) {
 		/* Sizes spread over 9 KiB .. 512 KiB, smaller ones more often. */
-		size_t size = (size_t) 9000 << stress_rng_range (rng, 0, 5);
-		size += stress_rng_next (rng) % size;
+		size_t size = (size_t) 9000 << test_rng_range (rng, 0, 5);
+		size += test_rng_next (rng) % size;
 		SgenObject *obj;
-		if (stress_rng_next (rng) % 4) {
+		if (test_rng_next (rng) % 4) {
 			obj = new_bytes (size, rng);
 		} else {
 			obj = new_refs (size / sizeof (void *) / 8);
@@ -355,7 +355,7 @@ typedef enum {
 
 /* Fills to `bytes` with byte arrays of `kind`, all kept alive under stress_keep[KEEP_FILL]. */
 static void
-fill (uint64_t bytes, FillKind kind, StressRng *rng)
+fill (uint64_t bytes, FillKind kind, TestRng *rng)
 {
 	bool small = kind != FILL_LARGE;
 	/* Holders for the smallest sizes: the list can never run short. */
@@ -375,10 +375,10 @@ fill (uint64_t bytes, FillKind kind, StressRng *rng)
 		SgenObject *obj;
 		size_t size;
 		if (kind == FILL_STARTUP) {
-			size = stress_rng_range (rng, 1000, 8000);
+			size = test_rng_range (rng, 1000, 8000);
 			obj = new_zero_bytes (size);
 		} else {
-			size = small ? stress_rng_range (rng, 16, 2000) : stress_rng_range (rng, 20000, 200000);
+			size = small ? test_rng_range (rng, 16, 2000) : test_rng_range (rng, 20000, 200000);
 			obj = new_bytes (size, rng);
 		}
 		SgenObject *holder = sgen_array_refs (stress_keep[KEEP_FILL])[h - 1];
@@ -400,7 +400,7 @@ check_fill (void)
 }
 
 static void
-fill_drop_refill (const StressParams *p, StressRng *rng, bool small_first)
+fill_drop_refill (const StressParams *p, TestRng *rng, bool small_first)
 {
 	uint64_t target = (uint64_t) 24 * 1024 * 1024 * (uint64_t) p->scale;
 	fill (target, small_first ? FILL_SMALL : FILL_LARGE, rng);
@@ -420,19 +420,19 @@ fill_drop_refill (const StressParams *p, StressRng *rng, bool small_first)
 }
 
 static void
-run_fdr (const StressParams *p, StressRng *rng)
+run_fdr (const StressParams *p, TestRng *rng)
 {
 	fill_drop_refill (p, rng, true);
 }
 
 static void
-run_fdr_reverse (const StressParams *p, StressRng *rng)
+run_fdr_reverse (const StressParams *p, TestRng *rng)
 {
 	fill_drop_refill (p, rng, false);
 }
 
 static void
-run_startup (const StressParams *p, StressRng *rng)
+run_startup (const StressParams *p, TestRng *rng)
 {
 	fill ((uint64_t) 64 * 1024 * 1024 * (uint64_t) p->scale, FILL_STARTUP, rng);
 	stress_sample ("startup-filled");

@@ -376,7 +376,7 @@ main (int argc, char **argv)
 	for (int i = 0; i < stress_workload_count; i++) {
 		if (!selected[i])
 			continue;
-		StressRng rng = { seed * 0x100000001b3ull + (uint64_t) i };
+		TestRng rng = { seed * 0x100000001b3ull + (uint64_t) i };
 		double t = now_ms ();
 		stress_workloads[i].run (&params, &rng);
 		stress_sample (stress_workloads[i].name);

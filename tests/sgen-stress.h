@@ -15,26 +15,8 @@
 #include <stdint.h>
 
 #include "sgen-gc.h"
+#include "test-rng.h"
 
-typedef struct {
-	uint64_t s;
-} StressRng;
-
-static inline uint64_t
-stress_rng_next (StressRng *r)
-{
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-/* Uniform in [lo, hi]. */
-static inline uint64_t
-stress_rng_range (StressRng *r, uint64_t lo, uint64_t hi)
-{
-	return lo + stress_rng_next (r) % (hi - lo + 1);
-}
 
 /* ---- object types (sgen-stress-work.c) ---- */
 typedef struct {
@@ -93,7 +75,7 @@ _Noreturn void stress_oom (const char *what);
 typedef struct {
 	const char *name;
 	const char *about;
-	void (*run) (const StressParams *p, StressRng *rng);
+	void (*run) (const StressParams *p, TestRng *rng);
 } StressWorkload;
 
 extern const StressWorkload stress_workloads[];

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test-rng.h"
+
 static int tap_count, tap_failures;
 
 static inline void
@@ -64,27 +66,6 @@ tap_done (void)
 			return 1;                                                       \
 		}                                                                       \
 	} while (0)
-
-/* Seeded generator for tests: splitmix64 (a 64-bit counter passed through a mixing function). */
-typedef struct {
-	uint64_t s;
-} TestRng;
-
-static inline uint64_t
-test_rng_next (TestRng *r)
-{
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-/* Uniform in [0, n), n > 0. */
-static inline uint64_t
-test_rng_below (TestRng *r, uint64_t n)
-{
-	return test_rng_next (r) % n;
-}
 
 /* Value of "--name N" or "--name=N" in argv (the browser pages pass the second form), or dflt. */
 static inline uint64_t

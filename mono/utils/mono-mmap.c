@@ -18,6 +18,7 @@
 #include "mono-config.h"
 #include "mono-mmap-backend.h"
 #include "mwpm-lock.h"
+#include "mono-problem-log.h"
 
 #ifdef ENABLE_WASM_MMAP
 #include "mono-wasm-pagemgr.h"
@@ -362,24 +363,11 @@ mono_mmap_linear_memory_bytes (void)
 #endif
 }
 
-/* Appends one problem to msg (see mono_mmap_check). */
-#define REPORT(...)                                                                       \
-	do {                                                                              \
-		problems++;                                                               \
-		if (used < sizeof msg) {                                                  \
-			int k_ = snprintf (msg + used, sizeof msg - used, __VA_ARGS__);   \
-			if (k_ > 0)                                                       \
-				used += (size_t)k_;                                       \
-		}                                                                         \
-	} while (0)
-
 int
 mono_mmap_check (void)
 {
 	/* Messages are gathered and printed after the lock is released (printing may allocate). */
-	char msg[2048];
-	size_t used = 0;
-	int problems = 0;
+	MonoProblemLog log = { 0 };
 	uint64_t by_type[MONO_MEM_ACCOUNT_COUNT] = { 0 };
 	uint64_t backend = 0;
 	mwpm_lock (&L.lock);
@@ -389,11 +377,11 @@ mono_mmap_check (void)
 		const Range *r = &L.ranges[i];
 		if (r->start >= r->end || (r->start & (page - 1)) || (r->end & (page - 1)) ||
 		    (i > 0 && L.ranges[i - 1].end > r->start) || r->type >= MONO_MEM_ACCOUNT_COUNT) {
-			REPORT ("mono-mmap: R1: bad range %zu [%#lx, %#lx)\n", i, (unsigned long)r->start, (unsigned long)r->end);
+			mono_problem (&log, "mono-mmap: R1: bad range %zu [%#lx, %#lx)\n", i, (unsigned long)r->start, (unsigned long)r->end);
 			continue;
 		}
 		if (r->whole_only && (r->orig > r->start || r->end - r->orig > r->orig_len)) {
-			REPORT ("mono-mmap: R5: range [%#lx, %#lx) outside its mapping [%#lx, +%zu)\n", (unsigned long)r->start,
+			mono_problem (&log, "mono-mmap: R5: range [%#lx, %#lx) outside its mapping [%#lx, +%zu)\n", (unsigned long)r->start,
 			         (unsigned long)r->end, (unsigned long)r->orig, r->orig_len);
 		}
 		by_type[r->type] += r->end - r->start;
@@ -401,7 +389,7 @@ mono_mmap_check (void)
 #ifdef ENABLE_WASM_MMAP
 		if (ops->caps.backend == MONO_MMAP_BACKEND_MWPM &&
 		    (!mwpm_owns ((void *)r->start) || !mwpm_owns ((void *)(r->end - 1)))) {
-			REPORT ("mono-mmap: R4: mwpm does not own range [%#lx, %#lx)\n", (unsigned long)r->start, (unsigned long)r->end);
+			mono_problem (&log, "mono-mmap: R4: mwpm does not own range [%#lx, %#lx)\n", (unsigned long)r->start, (unsigned long)r->end);
 		}
 #endif
 	}
@@ -409,18 +397,17 @@ mono_mmap_check (void)
 	for (int t = 0; t < MONO_MEM_ACCOUNT_COUNT; t++) {
 		total += by_type[t];
 		if (by_type[t] != L.stats.live_bytes[t]) {
-			REPORT ("mono-mmap: R2: %s: ranges hold %llu bytes, accounted %llu\n", account_names[t],
+			mono_problem (&log, "mono-mmap: R2: %s: ranges hold %llu bytes, accounted %llu\n", account_names[t],
 			         (unsigned long long)by_type[t], (unsigned long long)L.stats.live_bytes[t]);
 		}
 	}
 	if (total != L.stats.live_total || backend != L.stats.backend_bytes_live) {
-		REPORT ("mono-mmap: R2/R3: totals %llu/%llu, backend %llu/%llu\n", (unsigned long long)total,
+		mono_problem (&log, "mono-mmap: R2/R3: totals %llu/%llu, backend %llu/%llu\n", (unsigned long long)total,
 		         (unsigned long long)L.stats.live_total, (unsigned long long)backend,
 		         (unsigned long long)L.stats.backend_bytes_live);
 	}
 	mwpm_unlock (&L.lock);
-	if (problems)
-		fprintf (stderr, "%s", msg);
+	int problems = mono_problem_log_print (&log, "mono_mmap_check");
 	if (ops->check)
 		problems += ops->check ();
 	return problems;

@@ -12,6 +12,7 @@
  *   C6 pages_in_use_peak >= pages_in_use; the span lies in the table; chunk_end >= span end.
  */
 #include "mwpm-internal.h"
+#include "mono-problem-log.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -61,43 +62,31 @@ peek (const void *addr)
 	return *(const volatile uint64_t *)addr;
 }
 
-#define REPORT(...)                                                                         \
-	do {                                                                                \
-		problems++;                                                                 \
-		if (used < sizeof msg) {                                                    \
-			int k_ = snprintf (msg + used, sizeof msg - used, __VA_ARGS__);     \
-			if (k_ > 0)                                                         \
-				used += (size_t)k_;                                         \
-		}                                                                           \
-	} while (0)
-
 int
 mwpm_check_invariants (void)
 {
-	char msg[2048];
-	size_t used = 0;
-	int problems = 0;
+	MonoProblemLog log = { 0 };
 	size_t count[MWPM_PAGE_STATE_COUNT] = { 0 };
 	uint32_t run = 0, longest = 0;
 
 	_mwpm_enter ();
 	const uint32_t first = _mwpm.span_first, end = _mwpm.span_end;
 	if (end > MWPM_TABLE_PAGES || first > end)
-		REPORT ("C6: span [%u, %u) is not inside the table\n", first, end);
+		mono_problem (&log, "C6: span [%u, %u) is not inside the table\n", first, end);
 	/* Pages outside the span are checked through the counts: a managed page there would make
 	 * the maintained count exceed the recount of the span (C1). The pages next to the span are
 	 * looked at directly. */
 	if (first > 0 && _mwpm_state[first - 1] != MWPM_PAGE_NOT_OURS)
-		REPORT ("C2: page %u, below the span, is %s\n", first - 1, mwpm_page_state_name (_mwpm_state[first - 1]));
+		mono_problem (&log, "C2: page %u, below the span, is %s\n", first - 1, mwpm_page_state_name (_mwpm_state[first - 1]));
 	if (end < MWPM_TABLE_PAGES && _mwpm_state[end] != MWPM_PAGE_NOT_OURS)
-		REPORT ("C2: page %u, above the span, is %s\n", end, mwpm_page_state_name (_mwpm_state[end]));
+		mono_problem (&log, "C2: page %u, above the span, is %s\n", end, mwpm_page_state_name (_mwpm_state[end]));
 	for (uint32_t w = 0; w < first / 64; w++) {
 		if (_mwpm.index.bits[w])
-			REPORT ("C3: bitmap word %u, below the span, has free bits\n", w);
+			mono_problem (&log, "C3: bitmap word %u, below the span, has free bits\n", w);
 	}
 	for (uint32_t p = first / 64 * 64; p < first; p++) {
 		if (_mwpm.index.bits[p / 64] >> (p % 64) & 1)
-			REPORT ("C3: page %u, below the span, has its bitmap bit set\n", p);
+			mono_problem (&log, "C3: page %u, below the span, has its bitmap bit set\n", p);
 	}
 	for (uint32_t p = end; p < _mwpm.index.top_pages; p++) {
 		if (p % 64 == 0 && !_mwpm.index.bits[p / 64]) {
@@ -105,49 +94,47 @@ mwpm_check_invariants (void)
 			continue;
 		}
 		if (_mwpm.index.bits[p / 64] >> (p % 64) & 1)
-			REPORT ("C3: page %u, above the span, has its bitmap bit set\n", p);
+			mono_problem (&log, "C3: page %u, above the span, has its bitmap bit set\n", p);
 	}
 	for (uint32_t p = first; p < end; p++) {
 		unsigned s = _mwpm_state[p];
 		if (s >= MWPM_PAGE_STATE_COUNT) {
-			REPORT ("C1: page %u has state %u\n", p, s);
+			mono_problem (&log, "C1: page %u has state %u\n", p, s);
 			continue;
 		}
 		count[s]++;
 		if (s == MWPM_PAGE_NOT_OURS)
-			REPORT ("C2: page %u is not-ours, inside the span [%u, %u)\n", p, first, end);
+			mono_problem (&log, "C2: page %u is not-ours, inside the span [%u, %u)\n", p, first, end);
 		bool is_free = s == MWPM_PAGE_FREE_ZEROED || s == MWPM_PAGE_FREE_DIRTY;
 		if (is_free != (bool)(_mwpm.index.bits[p / 64] >> (p % 64) & 1))
-			REPORT ("C3: page %u is %s but its bitmap bit is %d\n", p, mwpm_page_state_name (s), !is_free);
+			mono_problem (&log, "C3: page %u is %s but its bitmap bit is %d\n", p, mwpm_page_state_name (s), !is_free);
 		run = is_free ? run + 1 : 0;
 		longest = run > longest ? run : longest;
 		if (s == MWPM_PAGE_FREE_ZEROED) {
 			const char *a = (const char *)(_mwpm.platform.base + ((uintptr_t)p << MWPM_PAGE_SHIFT));
 			if (peek (a) | peek (a + MWPM_PAGE_SIZE / 2) | peek (a + MWPM_PAGE_SIZE - 8))
-				REPORT ("C5: page %u is FREE_ZEROED but does not read zero\n", p);
+				mono_problem (&log, "C5: page %u is FREE_ZEROED but does not read zero\n", p);
 		}
 	}
 	for (unsigned s = 0; s < MWPM_PAGE_STATE_COUNT; s++) {
 		if (s != MWPM_PAGE_NOT_OURS && count[s] != _mwpm.count[s])
-			REPORT ("C1: %zu pages are %s, the count says %zu\n", count[s], mwpm_page_state_name (s), _mwpm.count[s]);
+			mono_problem (&log, "C1: %zu pages are %s, the count says %zu\n", count[s], mwpm_page_state_name (s), _mwpm.count[s]);
 	}
 	if (end > _mwpm.index.top_pages)
-		REPORT ("C4: the tree covers %u pages, the span ends at %u\n", _mwpm.index.top_pages, end);
+		mono_problem (&log, "C4: the tree covers %u pages, the span ends at %u\n", _mwpm.index.top_pages, end);
 	if (mwpm_index_largest_run (&_mwpm.index) != longest)
-		REPORT ("C4: the tree's longest free run is %u, the table's %u\n", mwpm_index_largest_run (&_mwpm.index), longest);
-	if (used < sizeof msg)
-		problems += mwpm_index_check (&_mwpm.index, msg + used, sizeof msg - used);
+		mono_problem (&log, "C4: the tree's longest free run is %u, the table's %u\n", mwpm_index_largest_run (&_mwpm.index), longest);
+	if (log.used < sizeof log.text) {
+		log.count += mwpm_index_check (&_mwpm.index, log.text + log.used, sizeof log.text - log.used);
+		log.used += strnlen (log.text + log.used, sizeof log.text - log.used);
+	}
 	if (_mwpm.stats.pages_in_use_peak < _mwpm.count[MWPM_PAGE_IN_USE])
-		REPORT ("C6: in-use peak %zu is below in use %zu\n", _mwpm.stats.pages_in_use_peak, _mwpm.count[MWPM_PAGE_IN_USE]);
+		mono_problem (&log, "C6: in-use peak %zu is below in use %zu\n", _mwpm.stats.pages_in_use_peak, _mwpm.count[MWPM_PAGE_IN_USE]);
 	if (_mwpm.chunk_end && _mwpm.chunk_end < ((uint64_t)end << MWPM_PAGE_SHIFT))
-		REPORT ("C6: the last sbrk result ends at %" PRIu64 ", below the span's end\n", _mwpm.chunk_end);
+		mono_problem (&log, "C6: the last sbrk result ends at %" PRIu64 ", below the span's end\n", _mwpm.chunk_end);
 	_mwpm_leave ();
 
-	if (problems) {
-		msg[sizeof msg - 1] = 0;
-		fprintf (stderr, "mwpm_check_invariants: %d problem(s)\n%s", problems, msg);
-	}
-	return problems;
+	return mono_problem_log_print (&log, "mwpm_check_invariants");
 }
 
 const char *

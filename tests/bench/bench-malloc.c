@@ -22,6 +22,7 @@
  * Output: one "name value unit" line per measurement, easy to diff between builds.
  */
 #include <emscripten.h>
+#include "../test-rng.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,10 +39,7 @@ typedef struct {
 static uint64_t
 rng_next (Rng *r)
 {
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	return test_splitmix64 (&r->s);
 }
 
 /* Milliseconds of CPU time of the node process (user + system), or wall time in a browser. */

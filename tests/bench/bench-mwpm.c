@@ -49,6 +49,7 @@
  */
 #include "mono-wasm-pagemgr.h"
 #include "mwpm-platform.h"
+#include "../test-rng.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -184,10 +185,7 @@ clock_name (void)
 static uint64_t
 rng_next (uint64_t *s)
 {
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	return test_splitmix64 (s);
 }
 
 static uint64_t

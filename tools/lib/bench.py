@@ -224,6 +224,13 @@ def check_targets(summary, latency):
     return rows
 
 
+def save(plt, fig, path):
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def plots(result, stem):
     import matplotlib
     matplotlib.use('Agg')
@@ -248,11 +255,7 @@ def plots(result, stem):
         ax.set_xticklabels([b[0] for b in bars], fontsize=7)
         ax.set_ylabel('mwpm / libc (median; whiskers: min-max of pairs)')
         ax.set_title('mwpm against libc mmap, wasm under node')
-        fig.tight_layout()
-        f = stem + '-ratios.png'
-        fig.savefig(f, dpi=110)
-        plt.close(fig)
-        files.append(f)
+        files.append(save(plt, fig, stem + '-ratios.png'))
     # 2. Latency against managed pages.
     lat = result.get('latency') or {}
     if lat:
@@ -270,11 +273,7 @@ def plots(result, stem):
         ax.axhline(500, color='grey', linestyle='--', linewidth=0.8)
         ax.legend(fontsize=7)
         ax.set_title('mwpm alloc/free latency')
-        fig.tight_layout()
-        f = stem + '-latency.png'
-        fig.savefig(f, dpi=110)
-        plt.close(fig)
-        files.append(f)
+        files.append(save(plt, fig, stem + '-latency.png'))
     # 3. Memory over time for fill-drop-refill.
     traces = result.get('traces') or {}
     if traces:
@@ -289,11 +288,7 @@ def plots(result, stem):
         ax.set_ylabel('MiB')
         ax.legend(fontsize=7)
         ax.set_title('fill-drop-refill: memory over time')
-        fig.tight_layout()
-        f = stem + '-memory.png'
-        fig.savefig(f, dpi=110)
-        plt.close(fig)
-        files.append(f)
+        files.append(save(plt, fig, stem + '-memory.png'))
     return files
 
 
@@ -322,6 +317,23 @@ def read_trace(path):
     return rows
 
 
+def table_rows(metrics):
+    """Markdown rows: metric | mwpm median (min - max) | libc ... | ratio (min - max of pairs)."""
+    out = []
+    for row in metrics.values():
+        def cell(m):
+            r = row.get(m)
+            return f'{fmt(r["median"], row["unit"])} ({fmt(r["min"], row["unit"])} - {fmt(r["max"], row["unit"])})' if r else '-'
+        ratio = row.get('ratio')
+        rtxt = '-'
+        if ratio:
+            rtxt = f'{ratio["median_of_medians"]:.3f}'
+            if ratio.get('min') is not None:
+                rtxt += f' ({ratio["min"]:.3f} - {ratio["max"]:.3f})'
+        out.append(f'| {row["label"]} | {cell("mwpm")} | {cell("libc")} | {rtxt} |')
+    return out
+
+
 def write_docs(result, files, rows, cmdline):
     s = result['summary']
     lines = ['# Benchmarks', '',
@@ -343,17 +355,7 @@ def write_docs(result, files, rows, cmdline):
             continue
         lines += [f'### {w.name}', '', w.about, '', '| metric | mwpm (median, min-max) | libc (median, min-max) | mwpm/libc |',
                   '|---|---|---|---|']
-        for key, row in s[w.name].items():
-            def cell(m):
-                r = row.get(m)
-                return f'{fmt(r["median"], row["unit"])} ({fmt(r["min"], row["unit"])} - {fmt(r["max"], row["unit"])})' if r else '-'
-            ratio = row.get('ratio')
-            rtxt = '-'
-            if ratio:
-                rtxt = f'{ratio["median_of_medians"]:.3f}'
-                if ratio.get('min') is not None:
-                    rtxt += f' ({ratio["min"]:.3f} - {ratio["max"]:.3f})'
-            lines.append(f'| {row["label"]} | {cell("mwpm")} | {cell("libc")} | {rtxt} |')
+        lines += table_rows(s[w.name])
         lines.append('')
     br = result.get('browser') or {}
     if br:
@@ -363,13 +365,7 @@ def write_docs(result, files, rows, cmdline):
         for name, metrics in br.items():
             lines += [f'### {name} (browser)', '', '| metric | mwpm (median, min-max) | libc (median, min-max) | mwpm/libc |',
                       '|---|---|---|---|']
-            for key, row in metrics.items():
-                def bcell(m):
-                    r = row.get(m)
-                    return f'{fmt(r["median"], row["unit"])} ({fmt(r["min"], row["unit"])} - {fmt(r["max"], row["unit"])})' if r else '-'
-                ratio = row.get('ratio')
-                rtxt = f'{ratio["median_of_medians"]:.3f}' if ratio else '-'
-                lines.append(f'| {row["label"]} | {bcell("mwpm")} | {bcell("libc")} | {rtxt} |')
+            lines += table_rows(metrics)
             lines.append('')
     ft = result.get('firsttouch')
     if ft:
