@@ -95,6 +95,16 @@ stress_check (SgenObject *obj)
 
 static uint64_t next_id;
 
+/* An array of the vtable's kind, or the end of the run. */
+static SgenObject *
+alloc_array (const SgenVTable *vt, size_t len, const char *what)
+{
+	SgenObject *a = sgen_alloc_array (vt, len);
+	if (!a)
+		stress_oom (what);
+	return a;
+}
+
 static SgenObject *
 new_node (void)
 {
@@ -109,9 +119,7 @@ new_node (void)
 static SgenObject *
 new_bytes (size_t len, TestRng *rng)
 {
-	SgenObject *a = sgen_alloc_array (&stress_bytes_vt, len);
-	if (!a)
-		stress_oom ("a byte array");
+	SgenObject *a = alloc_array (&stress_bytes_vt, len, "a byte array");
 	uint64_t x = test_rng_next (rng);
 	uint8_t *b = sgen_array_bytes (a);
 	for (size_t i = 0; i < len; i++)
@@ -124,9 +132,7 @@ new_bytes (size_t len, TestRng *rng)
 static SgenObject *
 new_zero_bytes (size_t len)
 {
-	SgenObject *a = sgen_alloc_array (&stress_bytes_vt, len);
-	if (!a)
-		stress_oom ("a byte array");
+	SgenObject *a = alloc_array (&stress_bytes_vt, len, "a byte array");
 	const uint8_t *b = sgen_array_bytes (a);
 	uint64_t any = 0, w;
 	size_t i = 0;
@@ -145,9 +151,7 @@ new_zero_bytes (size_t len)
 static SgenObject *
 new_refs (size_t len)
 {
-	SgenObject *a = sgen_alloc_array (&stress_refs_vt, len);
-	if (!a)
-		stress_oom ("a reference array");
+	SgenObject *a = alloc_array (&stress_refs_vt, len, "a reference array");
 	stress_seal (a);
 	return a;
 }

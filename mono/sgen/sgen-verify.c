@@ -134,9 +134,9 @@ scan_from (Verify *v, SgenObject *first)
 	if (!first)
 		return;
 	visit (v, first);
-	size_t todo = v->nvisited - 1;
-	while (todo < v->nvisited) {
-		SgenObject *obj = v->visited[todo++];
+	size_t head = v->nvisited - 1; /* breadth-first: visited[head..] are still to scan */
+	while (head < v->nvisited) {
+		SgenObject *obj = v->visited[head++];
 		bool old = !_sgen_nursery_contains (obj);
 		SGEN_FOREACH_REF (obj, slot, {
 			SgenObject *next = check_ref (v, *slot, obj);
