@@ -46,6 +46,9 @@ static uint32_t recent_release[RECENT], recent_next; /* first pages of recent fr
 static uint32_t next_id;
 static uintptr_t base;
 static uint32_t sbrk_granule; /* foreign increments are multiples of it, as any sbrk caller's */
+static uint64_t limit;        /* the memory's maximum, at most the 32-bit space */
+static bool capped;           /* a small maximum: near-cap requests are cheap to make */
+static uint64_t hold_limit;   /* pages the model holds before it frees more often */
 static const ModelConfig *conf;
 
 static uint64_t
@@ -178,18 +181,44 @@ check_first_fit (uint32_t got, uint32_t n)
 	return 0;
 }
 
+static uint64_t
+round_to (uint64_t x, uint64_t to)
+{
+	return (x + to - 1) / to * to;
+}
+
+/* Could n pages aligned to align_pages fit below the maximum from the break now, in memory
+ * sbrk has yet to hand out? When they could, mwpm must not fail with ENOMEM. */
+static bool
+fits_from_break (uint64_t n, uint64_t align_pages)
+{
+	uint64_t brk;
+	if (mwpm_platform_break (&brk) != 0 || brk > limit)
+		return false;
+	uint64_t start = round_to (round_to (brk, P) / P, align_pages);
+	uint64_t end = (start + n) * P;
+	return end <= limit && round_to (end - brk, sbrk_granule) <= limit - brk;
+}
+
+/* The most one allocation may take from sbrk: its pages, the alignment slack, one page for an
+ * unaligned break and the granule, or one minimum chunk. */
+static uint64_t
+growth_bound (uint64_t n, uint64_t align_pages)
+{
+	uint64_t need = (n + align_pages - 1) * P + P + sbrk_granule;
+	uint64_t chunk = round_to (MWPM_MIN_CHUNK_BYTES, sbrk_granule);
+	return need > chunk ? need : chunk;
+}
+
+/* Allocates and checks the result against the model: placement, zeroing, growth, errors. */
 static int
-do_alloc (ModelSource *src, ModelCounts *k)
+alloc_checked (ModelSource *src, ModelCounts *k, size_t size, size_t align, int flags, bool inject)
 {
 	if (nlive == MAX_LIVE)
 		return 0;
-	/* Sizes: mostly 1-4 pages, sometimes up to 32, rarely up to 256; any byte count. */
-	uint64_t r = src->next (src, 100);
-	uint64_t pages = r < 75 ? 1 + src->next (src, 4) : r < 98 ? 1 + src->next (src, 32) : 1 + src->next (src, 256);
-	size_t size = (size_t)((pages - 1) * P + 1 + src->next (src, P));
-	size_t align = src->next (src, 8) == 0 ? (size_t)P << src->next (src, 7) : (src->next (src, 2) ? 0 : 1u << src->next (src, 16));
-	int flags = src->next (src, 2) ? MWPM_ZEROED : 0;
-	bool inject = src->next (src, 50) == 0;
+	size_t eff_align = align > P ? align : P;
+	uint64_t n = (size + P - 1) / P, align_pages = eff_align / P;
+	bool fits = fits_from_break (n, align_pages);
 	MwpmStats before;
 	mwpm_get_stats (&before);
 	if (inject) {
@@ -198,34 +227,43 @@ do_alloc (ModelSource *src, ModelCounts *k)
 	}
 	errno = 0;
 	char *a = align ? mwpm_alloc_aligned (size, align, flags) : mwpm_alloc_range (size, flags);
+	int err = errno;
 	if (inject)
 		mwpm_platform_fail_next_sbrk (0);
+	MwpmStats after;
+	mwpm_get_stats (&after);
+	uint64_t grown = after.bytes_from_sbrk - before.bytes_from_sbrk;
+	if (grown > growth_bound (n, align_pages))
+		FAIL ("alloc of %zu bytes aligned to %zu grew the memory by %" PRIu64 " bytes (at most %" PRIu64 ")", size,
+		      eff_align, grown, growth_bound (n, align_pages));
 	if (!a) {
-		if (errno != ENOMEM)
-			FAIL ("alloc of %zu bytes failed with errno %d", size, errno);
-		MwpmStats after;
-		mwpm_get_stats (&after);
+		if (err != ENOMEM)
+			FAIL ("alloc of %zu bytes failed with errno %d", size, err);
+		if (fits && !inject)
+			FAIL ("ENOMEM for %" PRIu64 " pages aligned to %" PRIu64 ", which fit below the maximum from the break", n,
+			      align_pages);
+		if (!inject && grown)
+			FAIL ("a failed alloc took %" PRIu64 " bytes from sbrk", grown);
 		if (after.pages_in_use != before.pages_in_use || after.bytes_zeroed != before.bytes_zeroed)
 			FAIL ("a failed alloc changed the pages in use or zeroed bytes");
 		k->alloc_enomem++;
 		return 0;
 	}
-	size_t eff_align = align > P ? align : P;
 	if (((uintptr_t)a - base) % eff_align)
 		FAIL ("result %p not aligned to %zu", (void *)a, eff_align);
-	uint32_t first = page_index (a), n = (uint32_t)((size + P - 1) / P);
+	uint32_t first = page_index (a);
 	uint32_t dirty = 0;
 	for (uint32_t p = first; p < first + n; p++) {
 		if (m_page[p] == M_HELD || m_page[p] == M_FOREIGN)
 			FAIL ("page %u handed out while %s", p, m_page[p] == M_HELD ? "held" : "foreign");
 		dirty += m_page[p] == M_RELEASED;
 	}
-	if (eff_align == P && src->next (src, 16) == 0 && check_first_fit (first, n))
+	if (eff_align == P && src->next (src, 16) == 0 && check_first_fit (first, (uint32_t)n))
 		return 1;
 	if (flags & MWPM_ZEROED) {
 		m_bytes_zeroed += (uint64_t)dirty * P;
 		k->bytes_zeroed += (uint64_t)dirty * P;
-		if (check_zero (src, first, n, k))
+		if (check_zero (src, first, (uint32_t)n, k))
 			return 1;
 	}
 	uint32_t id = ++next_id;
@@ -237,9 +275,60 @@ do_alloc (ModelSource *src, ModelCounts *k)
 	}
 	m_released -= dirty;
 	m_held += n;
-	live[nlive++] = (Live){ first, n, id };
+	live[nlive++] = (Live){ first, (uint32_t)n, id };
 	k->allocs++;
 	return 0;
+}
+
+/* A random alignment: mostly none, sometimes a power of two up to 64 pages, sometimes a
+ * small byte alignment (which means the page). */
+static size_t
+pick_align (ModelSource *src)
+{
+	if (src->next (src, 8) == 0)
+		return (size_t)P << src->next (src, 7);
+	return src->next (src, 2) ? 0 : (size_t)1 << src->next (src, 16);
+}
+
+static int
+do_alloc (ModelSource *src, ModelCounts *k)
+{
+	/* Sizes: mostly 1-4 pages, sometimes up to 32, rarely up to 256; any byte count. */
+	uint64_t r = src->next (src, 100);
+	uint64_t pages = r < 75 ? 1 + src->next (src, 4) : r < 98 ? 1 + src->next (src, 32) : 1 + src->next (src, 256);
+	size_t size = (size_t)((pages - 1) * P + 1 + src->next (src, P));
+	size_t align = pick_align (src);
+	int flags = src->next (src, 2) ? MWPM_ZEROED : 0;
+	bool inject = src->next (src, 50) == 0;
+	return alloc_checked (src, k, size, align, flags, inject);
+}
+
+/* A large request: in a capped memory, about all the room left below the maximum from the
+ * break (sometimes one page more than fits); otherwise 64 to 1,024 pages, as far as the
+ * model's hold limit allows. Rarely zeroed: what is tested here is growth, and memsetting
+ * dirty runs this long would be most of the run's time. */
+static int
+do_large (ModelSource *src, ModelCounts *k)
+{
+	uint64_t pages;
+	uint64_t brk;
+	if (mwpm_platform_break (&brk) != 0)
+		return 0;
+	if (capped) {
+		uint64_t room = brk < limit ? (limit - round_to (brk, P)) / P : 0;
+		uint64_t less = src->next (src, 4);
+		pages = src->next (src, 4) == 0 ? room + 1 : room > less ? room - less : 1;
+	} else {
+		pages = 64 + src->next (src, 961);
+		if (m_held + pages > 2 * hold_limit)
+			return 0;
+	}
+	if (pages == 0 || pages > MAX_PAGES / 2)
+		return 0;
+	k->large++;
+	size_t size = (size_t)((pages - 1) * P + 1 + src->next (src, P));
+	return alloc_checked (src, k, size, src->next (src, 4) ? 0 : pick_align (src), src->next (src, 8) ? 0 : MWPM_ZEROED,
+			      false);
 }
 
 static int
@@ -310,7 +399,8 @@ do_foreign (ModelSource *src, ModelCounts *k)
 		m_page[p] = M_FOREIGN;
 	}
 	k->foreign++;
-	return 0;
+	/* Growth right after another caller moved the break is where the tail credit matters. */
+	return src->next (src, 2) ? do_large (src, k) : do_alloc (src, k);
 }
 
 static int
@@ -399,14 +489,18 @@ model_run (ModelSource *src, const ModelConfig *cfg, ModelCounts *k)
 	mwpm_platform_info (&info);
 	base = info.base;
 	sbrk_granule = info.sbrk_granule;
+	limit = info.memory_max < ((uint64_t)1 << 32) ? info.memory_max : (uint64_t)1 << 32;
+	capped = limit <= ((uint64_t)1 << 30);
+	/* Keep live memory bounded: free more often when much is held. */
+	hold_limit = (capped ? limit : (768ull << 20)) / P / 2;
 
 	for (op = 0; op < cfg->ops && !src->exhausted; op++) {
-		/* Keep live memory bounded: free more often when much is held. */
-		uint64_t hold_limit = (cfg->memory_max ? cfg->memory_max : (768ull << 20)) / P / 2;
 		uint64_t r = src->next (src, 100);
 		int err;
 		if (r < 2)
 			err = do_foreign (src, k);
+		else if (r < 3)
+			err = do_large (src, k);
 		else if (r < 6)
 			err = do_bad_call (src, k);
 		else if (r < (uint64_t)(52 + (m_held > hold_limit ? -30 : 0) + (nlive < 8 ? 20 : 0)))

@@ -33,7 +33,7 @@ typedef struct {
 } ModelConfig;
 
 typedef struct {
-	uint64_t allocs, alloc_enomem, frees, partial_frees, foreign, bad_calls, injected_failures;
+	uint64_t allocs, alloc_enomem, large, frees, partial_frees, foreign, bad_calls, injected_failures;
 	uint64_t stray_frees, invariant_checks, bytes_zeroed, zero_checks;
 } ModelCounts;
 

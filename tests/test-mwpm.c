@@ -381,6 +381,25 @@ case_aligned_reuses_holes (void)
 	return 0;
 }
 
+/* The lowest aligned fit, even in a free run shorter than n + align - 1 that lies after a first
+ * run of n with no aligned start. */
+static int
+case_aligned_exact_first_fit (void)
+{
+	fresh ();
+	const size_t align = 8 * P;
+	char *q = mwpm_alloc_aligned (32 * P, align, 0);
+	T_CHECK (q != NULL, "32 aligned pages");
+	T_CHECK (mwpm_free_range (q + P, 2 * P) == 0, "free pages 1-2: a run of 2 with no aligned start");
+	T_CHECK (mwpm_free_range (q + 16 * P, 2 * P) == 0, "free pages 16-17: an aligned run of exactly 2");
+	uint64_t calls = stats ().sbrk_calls;
+	char *p = mwpm_alloc_aligned (2 * P, align, 0);
+	T_CHECK (p == q + 16 * P, "lowest aligned fit: got page %+ld of the block", (long)((p - q) / (long)P));
+	T_CHECK (stats ().sbrk_calls == calls, "no growth");
+	T_CHECK (mwpm_check_invariants () == 0, "invariants");
+	return 0;
+}
+
 static int
 case_owns (void)
 {
@@ -830,6 +849,7 @@ main (void)
 	tap_case ("frees of memory not ours are harmless no-ops", case_free_not_ours);
 	tap_case ("aligned allocations keep only the needed pages", case_aligned);
 	tap_case ("aligned allocations reuse aligned holes", case_aligned_reuses_holes);
+	tap_case ("aligned requests take the lowest aligned fit", case_aligned_exact_first_fit);
 	tap_case ("owns", case_owns);
 	tap_case ("foreign sbrk memory is never used", case_foreign);
 	tap_case ("adjacent sbrk results are welded", case_weld);

@@ -55,15 +55,6 @@
 #define UNPOISON(addr, size) ((void)(addr), (void)(size))
 #endif
 
-/*
- * The smallest sbrk request. Each sbrk result costs up to one partial page at each end when
- * another caller sits next to it, and growing memory is a JS call on wasm; a larger chunk pays
- * these less often but keeps more free pages that only mwpm can use. The measurement that chose
- * this value is in docs/mwpm.md ("Chunk size").
- */
-#ifndef MWPM_MIN_CHUNK_BYTES
-#define MWPM_MIN_CHUNK_BYTES (1u << 20)
-#endif
 /* Each sbrk call asks for at most this much, so that no request reaches sbrk's 2 GiB limit;
  * larger allocations are built from several adjacent results (welded). */
 #define MWPM_MAX_SBRK_BYTES (1u << 30)
@@ -310,47 +301,45 @@ grow_once (uint64_t bytes)
 	return 0;
 }
 
-/* Gets memory for a run of n pages aligned to `align` pages. With tail_credit, counts on the
- * free pages at the top of the span, which the new memory extends if it is adjacent. Lock held. */
-static int
-grow (uint32_t n, uint32_t align, bool tail_credit)
+/* First fit for n pages aligned to `align` pages (a power of two). Lock held. */
+static uint32_t
+find_fit (uint32_t n, uint32_t align)
 {
-	const uint64_t P = MWPM_PAGE_SIZE;
-	/* Re-read what may change (the host platform lets tests change break_monotonic and the
-	 * maximum). The base never changes and is read without the lock: it is not written here. */
-	MwpmPlatformInfo now;
-	mwpm_platform_info (&now);
-	_mwpm.platform.break_monotonic = now.break_monotonic;
-	_mwpm.platform.memory_max = now.memory_max;
-	_mwpm.platform.threads = now.threads;
-	uint64_t pages = n;
-	if (align > 1) {
-		pages += align - 1;
-	} else if (tail_credit && _mwpm.chunk_end) {
-		/* The free run at the top, which new memory extends if it is welded on. It is shorter
-		 * than n when the caller's search just failed under the lock; checked anyway, since
-		 * an underflow here would ask sbrk for everything. */
-		uint64_t tail = mwpm_index_run_ending_at (&_mwpm.index, _mwpm.span_end);
-		if (tail >= pages)
-			return 0;
-		pages -= tail;
-	}
-	/* One page more than needed: the result is not page aligned. */
-	uint64_t want = round_up ((pages + 1) * P, _mwpm.platform.sbrk_granule);
-	uint64_t chunk = want < MWPM_MIN_CHUNK_BYTES ? round_up (MWPM_MIN_CHUNK_BYTES, _mwpm.platform.sbrk_granule) : want;
-	/* The break is at least where mwpm's memory ends: what cannot fit below the maximum fails
-	 * now, before sbrk, so that nothing changes. */
-	uint64_t low_break = _mwpm.chunk_end;
-	uint64_t limit = _mwpm.platform.memory_max < MWPM_SPACE_BYTES ? _mwpm.platform.memory_max : MWPM_SPACE_BYTES;
-	if (low_break > limit || want > limit - low_break)
-		return ENOMEM;
-	if (chunk > limit - low_break)
-		chunk = want;
+	return mwpm_index_find_aligned (&_mwpm.index, n, align);
+}
+
+/* The first page of a run that sbrk memory starting at `brk` would give: the free pages at
+ * the top of the span when the new memory joins them (brk at or below where mwpm's last result
+ * ended: add_chunk welds it), else the first whole page at or above brk. Lock held. */
+static uint64_t
+run_start_for_break (uint64_t brk)
+{
+	if (_mwpm.chunk_end && brk <= _mwpm.chunk_end)
+		return _mwpm.span_end - mwpm_index_run_ending_at (&_mwpm.index, _mwpm.span_end);
+	return round_up (brk, MWPM_PAGE_SIZE) >> MWPM_PAGE_SHIFT;
+}
+
+/* Bytes sbrk must add to a break at `brk` for a run of n pages aligned to `align` pages to
+ * exist. Only called when no such run exists, so the run ends above the span. Lock held. */
+static uint64_t
+bytes_missing (uint64_t brk, uint32_t n, uint32_t align)
+{
+	uint64_t start = round_up (run_start_for_break (brk), align);
+	uint64_t end = (start + n) << MWPM_PAGE_SHIFT;
+	return round_up (end - brk, _mwpm.platform.sbrk_granule);
+}
+
+/* Asks sbrk for `chunk` bytes (at least `want`, what the request needs), in pieces of at most
+ * MWPM_MAX_SBRK_BYTES that weld when nobody moves the break in between. A piece that fails
+ * while more than `want` is still asked for is asked again as just what is needed. Lock held. */
+static int
+grow_pieces (uint64_t chunk, uint64_t want)
+{
 	while (want > 0) {
 		uint64_t ask = chunk < MWPM_MAX_SBRK_BYTES ? chunk : MWPM_MAX_SBRK_BYTES;
 		int err = grow_once (ask);
 		if (err && ask > want)
-			err = grow_once (ask = want); /* near the limit: just what is needed */
+			err = grow_once (ask = want);
 		if (err)
 			return err;
 		want = want > ask ? want - ask : 0;
@@ -359,25 +348,48 @@ grow (uint32_t n, uint32_t align, bool tail_credit)
 	return 0;
 }
 
-/* ---- Allocation ---- */
+/*
+ * Grows the span until a run of n pages aligned to `align` pages is free, taking what is
+ * missing given where the break is now (docs/mwpm.md, "Growth"): a result that joins the free
+ * top of the span only adds what that run lacks, one after another caller's memory the whole
+ * run. Fails with ENOMEM, before sbrk and changing nothing, when the run cannot fit below the
+ * maximum from the current break. Another thread may move the break between the reading and
+ * the sbrk call; the result then lies elsewhere, and the next round asks again from there
+ * (GROW_ROUNDS bounds this; each round takes memory, so it cannot go on for long). Lock held.
+ */
+#define GROW_ROUNDS 4
 
-/* First fit for n pages aligned to `align` pages (a power of two). Lock held. */
-static uint32_t
-find_fit (uint32_t n, uint32_t align)
+static int
+grow (uint32_t n, uint32_t align)
 {
-	uint32_t p = mwpm_index_find (&_mwpm.index, n);
-	if (p == MWPM_INDEX_NONE || align == 1 || p % align == 0)
-		return p;
-	/* The first run of n may still hold an aligned start; if not, the first run of
-	 * n + align - 1 surely does. */
-	uint32_t q = (p + align - 1) & ~(align - 1);
-	if (q + n <= MWPM_TABLE_PAGES && mwpm_index_all_free (&_mwpm.index, q, n))
-		return q;
-	if ((uint64_t)n + align - 1 > MWPM_TABLE_PAGES)
-		return MWPM_INDEX_NONE;
-	p = mwpm_index_find (&_mwpm.index, n + align - 1);
-	return p == MWPM_INDEX_NONE ? p : (p + align - 1) & ~(align - 1);
+	/* Re-read what may change (the host platform lets tests change break_monotonic and the
+	 * maximum). The base never changes and is read without the lock: it is not written here. */
+	MwpmPlatformInfo now;
+	mwpm_platform_info (&now);
+	_mwpm.platform.break_monotonic = now.break_monotonic;
+	_mwpm.platform.memory_max = now.memory_max;
+	_mwpm.platform.threads = now.threads;
+	uint64_t limit = now.memory_max < MWPM_SPACE_BYTES ? now.memory_max : MWPM_SPACE_BYTES;
+	uint64_t min_chunk = round_up (MWPM_MIN_CHUNK_BYTES, now.sbrk_granule);
+	for (int round = 0; round < GROW_ROUNDS; round++) {
+		uint64_t brk;
+		int err = mwpm_platform_break (&brk);
+		if (err)
+			return err;
+		uint64_t want = bytes_missing (brk, n, align);
+		if (brk > limit || want > limit - brk)
+			return ENOMEM;
+		/* A minimum chunk when it fits, else just what is needed. */
+		uint64_t chunk = want < min_chunk && min_chunk <= limit - brk ? min_chunk : want;
+		if ((err = grow_pieces (chunk, want)) != 0)
+			return err;
+		if (find_fit (n, align) != MWPM_INDEX_NONE)
+			return 0;
+	}
+	return ENOMEM;
 }
+
+/* ---- Allocation ---- */
 
 typedef struct {
 	uint32_t first, count;
@@ -419,13 +431,8 @@ alloc_pages (size_t size, size_t alignment, int flags)
 		 * the lock was released. */
 		p = find_fit (n, align);
 	}
-	/* A second growth is needed only when another caller's memory split the first one from the
-	 * free pages at the top of the span. */
-	for (int attempt = 0; p == MWPM_INDEX_NONE && attempt < 2; attempt++) {
-		if (grow (n, align, attempt == 0) != 0)
-			break;
+	if (p == MWPM_INDEX_NONE && grow (n, align) == 0)
 		p = find_fit (n, align);
-	}
 	if (p == MWPM_INDEX_NONE)
 		goto out;
 

@@ -26,6 +26,16 @@
  * power of two from 4096 to 1 MiB. */
 #define MWPM_PAGE_SIZE MONO_CONFIG_MWPM_PAGE_SIZE
 
+/*
+ * The smallest sbrk request. Each sbrk result costs up to one partial page at each end when
+ * another caller sits next to it, and growing memory is a JS call on wasm; a larger chunk pays
+ * these less often but keeps more free pages that only mwpm can use. The measurement that chose
+ * this value is in docs/mwpm.md ("Chunk size"); benchmarks build mwpm with other values.
+ */
+#ifndef MWPM_MIN_CHUNK_BYTES
+#define MWPM_MIN_CHUNK_BYTES (1u << 20)
+#endif
+
 /* Flags of the allocation functions. */
 enum { MWPM_ZEROED = 1 };
 

@@ -154,14 +154,60 @@ mwpm_index_find (MwpmIndex *ix, uint32_t n)
 	return bit < 0 ? MWPM_INDEX_NONE : pos + (uint32_t)bit;
 }
 
-bool
-mwpm_index_all_free (const MwpmIndex *ix, uint32_t first, uint32_t n)
+/* In a leaf word (pages pos .. pos + 63): the lowest bit b, a multiple of align (< 64), whose
+ * run of set bits, continued by `after` free pages past the word's top, is at least n. */
+static uint32_t
+word_find_aligned (uint64_t w, uint32_t pos, uint32_t n, uint32_t align, uint64_t after)
 {
-	for (uint32_t p = first; p < first + n; p++) {
-		if (!(ix->bits[p / 64] >> (p % 64) & 1))
-			return false;
+	for (uint32_t b = 0; b < 64; b += align) {
+		uint64_t rest = w >> b;
+		/* The top b bits of rest are zero, so ~rest has a set bit unless b == 0 and w is full. */
+		uint64_t ones = ~rest == 0 ? 64 : (uint64_t)__builtin_ctzll (~rest);
+		if (b + ones == 64)
+			ones += after;
+		if (ones >= n)
+			return pos + b;
 	}
-	return true;
+	return MWPM_INDEX_NONE;
+}
+
+/*
+ * The lowest q in the subtree of `node` (pages [pos, pos + pages)) with q % align == 0 whose
+ * free run, continued by the `after` free pages that follow the subtree, holds n pages.
+ * Strategy: a subtree can hold such a q only if it holds a run of n (max) or its top run
+ * reaches on into what follows (end + after); subtrees no larger than align hold one aligned
+ * page at most, their first, whose run is `start` (or the whole subtree and what follows).
+ * Left before right, so the first answer is the lowest.
+ */
+static uint32_t
+find_aligned_in (MwpmIndex *ix, uint32_t node, uint32_t pos, uint32_t pages, uint32_t n, uint32_t align, uint64_t after)
+{
+	MwpmSum s = ix->sum[node];
+	ix->visits++;
+	if (s.max < n && s.end + after < n)
+		return MWPM_INDEX_NONE;
+	if (pages <= align) {
+		if (pos % align)
+			return MWPM_INDEX_NONE;
+		uint64_t run = s.start == pages ? pages + after : s.start;
+		return run >= n ? pos : MWPM_INDEX_NONE;
+	}
+	if (node >= ix->leaves)
+		return word_find_aligned (ix->bits[node - ix->leaves], pos, n, align, after);
+	uint32_t half = pages / 2, l = 2 * node, r = l + 1;
+	uint64_t after_left = ix->sum[r].start == half ? half + after : ix->sum[r].start;
+	uint32_t q = find_aligned_in (ix, l, pos, half, n, align, after_left);
+	return q != MWPM_INDEX_NONE ? q : find_aligned_in (ix, r, pos + half, half, n, align, after);
+}
+
+uint32_t
+mwpm_index_find_aligned (MwpmIndex *ix, uint32_t n, uint32_t align)
+{
+	if (align <= 1)
+		return mwpm_index_find (ix, n);
+	if (n == 0)
+		return MWPM_INDEX_NONE;
+	return find_aligned_in (ix, ix->top, 0, ix->top_pages, n, align, 0);
 }
 
 uint32_t

@@ -66,8 +66,10 @@ void mwpm_index_update_words (MwpmIndex *ix, uint32_t first_word, uint32_t last_
 /* First page of the lowest run of n >= 1 free pages, or MWPM_INDEX_NONE. */
 uint32_t mwpm_index_find (MwpmIndex *ix, uint32_t n);
 
-/* True when pages [first, first + n) are all free. */
-bool mwpm_index_all_free (const MwpmIndex *ix, uint32_t first, uint32_t n);
+/* The lowest page q, a multiple of align (a power of two), with [q, q + n) free, or
+ * MWPM_INDEX_NONE. Exact: it finds every aligned fit, including those in runs shorter than
+ * n + align - 1. */
+uint32_t mwpm_index_find_aligned (MwpmIndex *ix, uint32_t n, uint32_t align);
 
 /* Length of the free run that ends just below `end_page`. */
 uint32_t mwpm_index_run_ending_at (MwpmIndex *ix, uint32_t end_page);

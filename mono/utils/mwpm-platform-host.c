@@ -140,6 +140,16 @@ mwpm_platform_sbrk (uint32_t increment, uint64_t *old_break)
 	return host_sbrk (increment, old_break);
 }
 
+int
+mwpm_platform_break (uint64_t *brk)
+{
+	pthread_mutex_lock (&host_lock);
+	host_init_locked ();
+	*brk = host_break;
+	pthread_mutex_unlock (&host_lock);
+	return 0;
+}
+
 uint64_t
 mwpm_platform_memory_bytes (void)
 {

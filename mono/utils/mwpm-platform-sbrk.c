@@ -78,6 +78,17 @@ mwpm_platform_sbrk (uint32_t increment, uint64_t *old_break)
 	return 0;
 }
 
+int
+mwpm_platform_break (uint64_t *brk)
+{
+	/* sbrk(0) only reads the break (WASI: the memory size, which is its break). */
+	void *p = sbrk (0);
+	if (p == (void *)-1)
+		return ENOMEM;
+	*brk = (uint64_t)(uintptr_t)p;
+	return 0;
+}
+
 uint64_t
 mwpm_platform_memory_bytes (void)
 {

@@ -39,6 +39,11 @@ void mwpm_platform_info (MwpmPlatformInfo *out);
  * memory cannot grow (nothing changed). Atomic with respect to other sbrk callers. */
 int mwpm_platform_sbrk (uint32_t increment, uint64_t *old_break);
 
+/* Stores the break's offset now. Another sbrk caller may move it at any time after: growth
+ * uses it to compute what is missing, and copes with a result that starts elsewhere. 0, or an
+ * errno value. */
+int mwpm_platform_break (uint64_t *brk);
+
 /* Current size of the linear memory in bytes (wasm: memory.size * 65536). */
 uint64_t mwpm_platform_memory_bytes (void);
 
