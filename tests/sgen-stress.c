@@ -36,18 +36,23 @@ static int
 check_workloads (const MonoOptionDef *def, MonoOptionValue v, char *err, size_t errlen);
 
 static const MonoOptionDef stress_options[] = {
-	{ "seed", MONO_OPTION_INT, "1", "seed of every random choice", 0, INT64_MAX, NULL },
-	{ "scale", MONO_OPTION_INT, "1", "multiplies the work of every workload", 1, 1000, NULL },
-	{ "threads", MONO_OPTION_INT, "0", "extra threads working the mmap layer while the GC runs (pthreads builds)",
-	  0, 16, NULL },
-	{ "json", MONO_OPTION_BOOL, "off", "print one JSON object with the results at the end", 0, 0, NULL },
-	{ "workloads", MONO_OPTION_STRING, "all",
-	  "comma-separated: gcbench, churn, large, fdr, fdr-reverse, startup; 'all' = all but startup", 0, 0,
-	  check_workloads },
-	{ "memory-trace", MONO_OPTION_STRING, "", "write a CSV time series of memory use to this file", 0, 0, NULL },
-	{ "mwpm-dump", MONO_OPTION_STRING, "", "write page-table snapshots (JSON lines) to this file", 0, 0, NULL },
-	{ "corrupt-object", MONO_OPTION_BOOL, "off",
-	  "test only: damage one object before the final check (the run must then fail)", 0, 0, NULL },
+	{ .name = "seed", .type = MONO_OPTION_INT, .default_value = "1",
+	  .help = "seed of every random choice", .max = INT64_MAX },
+	{ .name = "scale", .type = MONO_OPTION_INT, .default_value = "1",
+	  .help = "multiplies the work of every workload", .min = 1, .max = 1000 },
+	{ .name = "threads", .type = MONO_OPTION_INT, .default_value = "0",
+	  .help = "extra threads working the mmap layer while the GC runs (pthreads builds)", .max = 16 },
+	{ .name = "json", .type = MONO_OPTION_BOOL, .default_value = "off",
+	  .help = "print one JSON object with the results at the end" },
+	{ .name = "workloads", .type = MONO_OPTION_STRING, .default_value = "all",
+	  .help = "comma-separated: gcbench, churn, large, fdr, fdr-reverse, startup; 'all' = all but startup",
+	  .check = check_workloads },
+	{ .name = "memory-trace", .type = MONO_OPTION_STRING, .default_value = "",
+	  .help = "write a CSV time series of memory use to this file" },
+	{ .name = "mwpm-dump", .type = MONO_OPTION_STRING, .default_value = "",
+	  .help = "write page-table snapshots (JSON lines) to this file" },
+	{ .name = "corrupt-object", .type = MONO_OPTION_BOOL, .default_value = "off",
+	  .help = "test only: damage one object before the final check (the run must then fail)" },
 };
 
 static bool selected[16];

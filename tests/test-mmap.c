@@ -6,6 +6,7 @@
  */
 #include "mono-config.h"
 #include "mono-mmap.h"
+#include "mono-mmap-ranges.h"
 #include "mono-options.h"
 #include "tap.h"
 
@@ -66,7 +67,7 @@ case_routing (void)
 		if (on)
 			continue;
 #endif
-		T_CHECK (mono_options_parse_string (on ? "--mono-wasm-mmap=on" : "--mono-wasm-mmap=off", err, sizeof (err)) == 0, "%s", err);
+		T_CHECK (mono_options_parse_string (on ? "--mono-wasm-mmap=on" : "--mono-wasm-mmap=off", NULL, err, sizeof (err)) == 0, "%s", err);
 		T_CHECK (mono_options_apply_runtime (err, sizeof (err)) == 0, "%s", err);
 		void *p = mono_valloc (NULL, 100000, 0, MONO_MEM_ACCOUNT_OTHER);
 		void *q = mono_valloc_aligned (1 << 20, 1 << 20, MONO_MMAP_NOZERO, MONO_MEM_ACCOUNT_MAJOR);
@@ -309,6 +310,58 @@ case_many_ranges (void)
 	return 0;
 }
 
+/* A call that fails changes nothing: not even the choice of backend, which only the first
+ * mapping made fixes. */
+static int
+case_failed_call_keeps_choice_open (void)
+{
+	if (nbackends < 2)
+		return 0;
+	T_CHECK (use (backends[0]) == 0, "%s", err);
+	errno = 0;
+	T_CHECK (mono_valloc (NULL, SIZE_MAX, 0, MONO_MEM_ACCOUNT_OTHER) == NULL && errno == ENOMEM, "SIZE_MAX: ENOMEM");
+	T_CHECK (mono_valloc_aligned (SIZE_MAX - ((size_t)1 << 20), (size_t)1 << 20, 0, MONO_MEM_ACCOUNT_OTHER) == NULL, "huge aligned: refused");
+	T_CHECK (!mono_mmap_started (), "no mapping made: the layer has not started");
+	T_CHECK (mono_mmap_select_backend (backends[1], err, sizeof (err)) == 0, "the choice is still open: %s", err);
+	void *p = mono_valloc (NULL, 1, 0, MONO_MEM_ACCOUNT_OTHER);
+	T_CHECK (p != NULL && mono_mmap_started (), "a mapping fixes it");
+	T_CHECK (mono_mmap_select_backend (backends[0], err, sizeof (err)) != 0, "now it is fixed");
+	T_CHECK (mono_vfree (p, 1, MONO_MEM_ACCOUNT_OTHER) == 0, "free");
+	return 0;
+}
+
+/* The registry's arithmetic at the top of the address space (4 GiB on wasm32), where a
+ * range's end, start + len, is 0 in uintptr_t. */
+static int
+case_ranges_at_the_top (void)
+{
+	const uintptr_t top = UINTPTR_MAX - 0xffff; /* the last 64 KiB: [top, top + 0x10000) ends at 2^N */
+	MonoMmapRange items[4];
+	MonoMmapRanges rs = { items, 0, 4 };
+	mono_mmap_ranges_insert (&rs, (MonoMmapRange){ .start = top, .len = 0x10000 });
+	mono_mmap_ranges_insert (&rs, (MonoMmapRange){ .start = top - 0x40000, .len = 0x30000 });
+	size_t bad;
+	T_CHECK (rs.count == 2 && rs.items[0].start == top - 0x40000 && rs.items[1].start == top, "sorted");
+	T_CHECK (mono_mmap_ranges_check (&rs, 0x1000, &bad) == 0, "consistent");
+	T_CHECK (mono_mmap_ranges_find (&rs, top) == 1 && mono_mmap_ranges_find (&rs, UINTPTR_MAX) == 1, "found at the top");
+	T_CHECK (mono_mmap_ranges_find (&rs, top - 0x10000) == 1, "the gap below it");
+	T_CHECK (mono_mmap_ranges_find (&rs, top - 0x40000) == 0, "the lower range");
+	T_CHECK (mono_mmap_range_holds (&rs.items[1], top, 0x10000), "holds itself");
+	T_CHECK (mono_mmap_range_holds (&rs.items[1], top + 0x8000, 0x8000), "holds its tail");
+	T_CHECK (!mono_mmap_range_holds (&rs.items[1], top + 0x8000, 0x8001), "not past the top");
+	T_CHECK (!mono_mmap_range_holds (&rs.items[1], top, SIZE_MAX), "not a huge size");
+	T_CHECK (!mono_mmap_range_holds (&rs.items[0], top - 0x10000, 0x1000), "not the gap");
+	T_CHECK (mono_mmap_ranges_cut_splits (&rs, 1, top + 0x4000, 0x4000), "a middle splits");
+	mono_mmap_ranges_cut (&rs, 1, top + 0x4000, 0x4000);
+	T_CHECK (rs.count == 3 && rs.items[2].start == top + 0x8000 && rs.items[2].len == 0x8000, "split at the top");
+	mono_mmap_ranges_cut (&rs, 2, top + 0x8000, 0x8000);
+	T_CHECK (rs.count == 2 && rs.items[1].len == 0x4000, "the range at the top freed");
+	T_CHECK (mono_mmap_ranges_check (&rs, 0x1000, &bad) == 0, "consistent");
+	rs.items[1].start = top - 0x20000; /* overlaps [top - 0x40000, top - 0x10000) */
+	T_CHECK (mono_mmap_ranges_check (&rs, 0x1000, &bad) == 1 && bad == 1, "an overlap is found");
+	return 0;
+}
+
 int
 main (void)
 {
@@ -324,5 +377,7 @@ main (void)
 	tap_case ("accounting equals live requests after random sequences", case_random_accounting);
 	tap_case ("bad input: clear error, nothing changed", case_bad_input);
 	tap_case ("hundreds of ranges, split in the middle", case_many_ranges);
+	tap_case ("a failed call leaves the backend choice open", case_failed_call_keeps_choice_open);
+	tap_case ("range arithmetic at the top of the address space", case_ranges_at_the_top);
 	return tap_done ();
 }

@@ -339,6 +339,30 @@ case_free_not_ours (void)
 	return 0;
 }
 
+/* Host only (the simulated memory's base is not 0): a free that starts below the base frees
+ * the in-use pages its range reaches above it. */
+static int
+case_free_from_below_base (void)
+{
+	fresh ();
+	MwpmPlatformInfo info;
+	mwpm_platform_info (&info);
+	char *a = mwpm_alloc_range (3 * P, 0);
+	T_CHECK (a != NULL && info.base >= 2 * P, "setup");
+	uintptr_t below = info.base - 2 * P;
+	size_t reach = (size_t)((uintptr_t)a - below) + 2 * P; /* up to and including page 1 of a */
+	T_CHECK (mwpm_free_range ((void *)below, reach) == 0, "free from below the base");
+	T_CHECK (state_of (a) == MWPM_PAGE_FREE_DIRTY && state_of (a + P) == MWPM_PAGE_FREE_DIRTY &&
+		 state_of (a + 2 * P) == MWPM_PAGE_IN_USE, "pages 0 and 1 freed, page 2 kept");
+	/* Entirely below the base: nothing. */
+	MwpmStats before = stats ();
+	T_CHECK (mwpm_free_range ((void *)below, 2 * P) == 0, "free below the base only");
+	MwpmStats after = stats ();
+	T_CHECK (same_pages (&before, &after), "nothing changed");
+	T_CHECK (mwpm_check_invariants () == 0, "invariants");
+	return 0;
+}
+
 static int
 case_aligned (void)
 {
@@ -807,6 +831,13 @@ case_dump (void)
 	T_CHECK (mwpm_dump (f, "after \"frees\"") == 0, "dump");
 	T_CHECK (fclose (f) == 0 && text != NULL, "read back");
 	T_CHECK (strstr (text, "\"label\":\"after \\\"frees\\\"\"") != NULL, "label escaped: %.80s", text);
+	free (text);
+	/* Bytes that are not printable ASCII are escaped: the line stays valid UTF-8 JSON. */
+	f = open_memstream (&text, &len);
+	T_CHECK (f != NULL && mwpm_dump (f, "bytes \xff\x01\x7f\xc3") == 0 && fclose (f) == 0 && text, "dump");
+	T_CHECK (strstr (text, "\"label\":\"bytes \\u00ff\\u0001\\u007f\\u00c3\"") != NULL, "bytes escaped: %.60s", text);
+	for (const unsigned char *c = (const unsigned char *)text; *c; c++)
+		T_CHECK (*c < 0x80 && (*c >= 0x20 || *c == '\n'), "byte 0x%02x in the line", *c);
 	mwpm_get_stats (&st);
 	size_t by_state[MWPM_PAGE_STATE_COUNT] = { 0 };
 	size_t expect_next = 0;
@@ -847,6 +878,7 @@ main (void)
 	tap_case ("mixed dirty and zeroed pages in one run", case_mixed_dirty_zeroed);
 	tap_case ("partial frees: head, middle, tail; double free", case_partial_free);
 	tap_case ("frees of memory not ours are harmless no-ops", case_free_not_ours);
+	tap_case ("a free from below the memory's base frees what it reaches" HOST_ONLY, MONO_CONFIG_WASM ? NULL : case_free_from_below_base);
 	tap_case ("aligned allocations keep only the needed pages", case_aligned);
 	tap_case ("aligned allocations reuse aligned holes", case_aligned_reuses_holes);
 	tap_case ("aligned requests take the lowest aligned fit", case_aligned_exact_first_fit);

@@ -8,10 +8,11 @@
 #include "tap.h"
 
 static const MonoOptionDef extra[] = {
-	{ "count", MONO_OPTION_INT, "5", "a number", 1, 100, NULL },
-	{ "heap", MONO_OPTION_SIZE, "4M", "a size", 4096, (int64_t)1 << 40, NULL },
-	{ "label", MONO_OPTION_STRING, "none", "a text", 0, 0, NULL },
-	{ "verbose", MONO_OPTION_BOOL, "off", "a switch", 0, 0, NULL },
+	{ .name = "count", .type = MONO_OPTION_INT, .default_value = "5", .help = "a number", .min = 1, .max = 100 },
+	{ .name = "heap", .type = MONO_OPTION_SIZE, .default_value = "4M",
+	  .help = "a size", .min = 4096, .max = (int64_t)1 << 40 },
+	{ .name = "label", .type = MONO_OPTION_STRING, .default_value = "none", .help = "a text" },
+	{ .name = "verbose", .type = MONO_OPTION_BOOL, .default_value = "off", .help = "a switch" },
 };
 
 static char err[512];
@@ -199,10 +200,15 @@ static int
 case_string_list (void)
 {
 	fresh ();
-	T_CHECK (mono_options_parse_string ("--count=11 --no-verbose --label=page", err, sizeof (err)) == 0, "%s", err);
+	bool help = true;
+	T_CHECK (mono_options_parse_string ("--count=11 --no-verbose --label=page", &help, err, sizeof (err)) == 0, "%s", err);
 	T_CHECK (mono_option_int ("count") == 11 && !mono_option_bool ("verbose"), "list applied");
-	T_CHECK (mono_options_parse_string ("--count=12 --nope", err, sizeof (err)) != 0, "bad list fails");
+	T_CHECK (!help, "no help asked");
+	T_CHECK (mono_options_parse_string ("--count=12 --nope", NULL, err, sizeof (err)) != 0, "bad list fails");
 	T_CHECK (mono_option_int ("count") == 11, "nothing applied");
+	/* --help-options in a list is what it is on the command line. */
+	T_CHECK (mono_options_parse_string ("--help-options", &help, err, sizeof (err)) == 0 && help,
+		 "--help-options in a list tells the caller");
 	return 0;
 }
 
@@ -255,6 +261,71 @@ case_backend_after_start (void)
 	return 0;
 }
 
+/* A parser error with no room for the message (errlen 0) is still an error, and writes nothing. */
+static int
+case_no_room_for_message (void)
+{
+	fresh ();
+	char none[1] = { 'x' };
+	T_CHECK (mono_options_parse_string ("--nope", NULL, none, 0) != 0, "unknown option refused");
+	T_CHECK (mono_options_parse_string ("--count=12 --count", NULL, none, 0) != 0, "missing value refused");
+	T_CHECK (none[0] == 'x', "nothing written into a buffer of length 0");
+	T_CHECK (mono_options_parse_string ("--nope", NULL, NULL, 0) != 0, "no buffer at all");
+	T_CHECK (mono_option_int ("count") == 5, "nothing applied");
+	return 0;
+}
+
+/* A size is never negative, whether its row has a range or not. */
+static int
+case_negative_size (void)
+{
+	static const MonoOptionDef unranged[] = {
+		{ .name = "any-size", .type = MONO_OPTION_SIZE, .default_value = "0", .help = "a size without a range" },
+	};
+	fresh ();
+	T_CHECK (mono_options_register (unranged, 1) == 0, "register");
+	const char *bad[] = { "--any-size=-4096", "--any-size=-4K", "--any-size=-1", "--heap=-4096" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		T_CHECK (parse_line (NULL, bad[i], NULL, NULL) != 0, "%s accepted", bad[i]);
+		T_CHECK (strstr (err, "not a valid size") != NULL, "%s: %s", bad[i], err);
+	}
+	T_CHECK (mono_option_int ("any-size") == 0, "unchanged");
+	T_CHECK (parse_line (NULL, "--any-size=4096", NULL, NULL) == 0 && mono_option_int ("any-size") == 4096, "4096: %s", err);
+	return 0;
+}
+
+/*
+ * Memory allocated before the table is first used, through a backend other than the default:
+ * the first use must not abort (the default is checked for syntax only), and the option reads
+ * the backend in use.
+ */
+static int
+case_first_use_after_allocation (void)
+{
+	mono_options_reset_for_tests ();
+	mono_mmap_reset_for_tests ();
+	/* The backend that is not the default of this build. */
+	bool default_on = MONO_CONFIG_WASM && mono_mmap_caps ()->backend == MONO_MMAP_BACKEND_MWPM;
+	MonoMmapBackend other = mono_mmap_backend_for_option (!default_on);
+	char msg[256];
+	if (mono_mmap_select_backend (other, msg, sizeof msg) != 0) {
+		tap_diag ("only one backend in this build: %s", msg);
+		return 0;
+	}
+	void *p = mono_valloc (NULL, 1, 0, MONO_MEM_ACCOUNT_OTHER);
+	T_CHECK (p != NULL, "allocation through the other backend");
+	T_CHECK (mono_option_bool ("mono-wasm-mmap") == !default_on, "the option reads the backend in use (%s)",
+		 mono_mmap_caps ()->name);
+	mono_options_register (extra, sizeof (extra) / sizeof (extra[0]));
+	T_CHECK (parse_line (NULL, !default_on ? "--mono-wasm-mmap=on" : "--mono-wasm-mmap=off", NULL, NULL) == 0,
+		 "the backend in use, named again: %s", err);
+	T_CHECK (parse_line (NULL, default_on ? "--mono-wasm-mmap=on" : "--mono-wasm-mmap=off", NULL, NULL) != 0 &&
+		 strstr (err, "cannot change"), "the other one is refused: %s", err);
+	T_CHECK (mono_vfree (p, 1, MONO_MEM_ACCOUNT_OTHER) == 0, "free");
+	mono_mmap_reset_for_tests ();
+	return 0;
+}
+
 /* What programs return from main: 2 on a bad option (--help-options: case_help). */
 static int
 case_startup (void)
@@ -292,5 +363,8 @@ main (void)
 	tap_case ("--help-options", case_help);
 	tap_case ("backend cannot change after memory is allocated", case_backend_after_start);
 	tap_case ("mono_options_startup: status for programs", case_startup);
+	tap_case ("an error with no room for its message", case_no_room_for_message);
+	tap_case ("sizes are never negative, with or without a range", case_negative_size);
+	tap_case ("first use of the table after memory was allocated elsewhere", case_first_use_after_allocation);
 	return tap_done ();
 }

@@ -322,8 +322,9 @@ check_direction (const MonoOptionDef *def, MonoOptionValue value, char *err, siz
 }
 
 static const MonoOptionDef options[] = {
-	{ "direction", MONO_OPTION_STRING, "gc-first",
-	  "gc-first: the GC side grows first, then malloc; malloc-first: the reverse", 0, 0, check_direction },
+	{ .name = "direction", .type = MONO_OPTION_STRING, .default_value = "gc-first",
+	  .help = "gc-first: the GC side grows first, then malloc; malloc-first: the reverse",
+	  .check = check_direction },
 };
 
 int

@@ -101,7 +101,7 @@ start_gc (const char *options)
 	mono_mmap_reset_for_tests ();
 	mono_options_reset_for_tests ();
 	sgen_register_options ();
-	if (mono_options_parse_string (options, err, sizeof (err)) != 0 ||
+	if (mono_options_parse_string (options, NULL, err, sizeof (err)) != 0 ||
 	    mono_mmap_select_backend (backend, err, sizeof (err)) != 0 || sgen_init (err, sizeof (err)) != 0) {
 		printf ("# start with '%s' on %s failed: %s\n", options, backend_name, err);
 		return -1;

@@ -49,16 +49,18 @@ check_heap_limit (const MonoOptionDef *def, MonoOptionValue value, char *err, si
 }
 
 static const MonoOptionDef sgen_options[] = {
-	{ "sgen-nursery-size", MONO_OPTION_SIZE, "4M", "size of the nursery (a power of two)",
-	  64 * 1024, 256 * 1024 * 1024, check_power_of_two },
-	{ "sgen-max-heap-size", MONO_OPTION_SIZE, "0",
-	  "heap limit in bytes (nursery + major + LOS); allocations past it fail after a full collection; 0: none",
-	  0, (int64_t) 1 << 40, check_heap_limit },
-	{ "sgen-verify", MONO_OPTION_BOOL, "off", "verify the heap after every collection", 0, 0, NULL },
-	{ "sgen-verify-expensive", MONO_OPTION_BOOL, "off",
-	  "with --sgen-verify: also check that every free slot of the major heap reads zero", 0, 0, NULL },
-	{ "sgen-grow-hook", MONO_OPTION_BOOL, "on",
-	  "with mwpm: run a major collection before the linear memory grows when that can free enough", 0, 0, NULL },
+	{ .name = "sgen-nursery-size", .type = MONO_OPTION_SIZE, .default_value = "4M",
+	  .help = "size of the nursery (a power of two)", .min = 64 * 1024, .max = 256 * 1024 * 1024,
+	  .check = check_power_of_two },
+	{ .name = "sgen-max-heap-size", .type = MONO_OPTION_SIZE, .default_value = "0",
+	  .help = "heap limit in bytes (nursery + major + LOS); allocations past it fail after a full collection; 0: none",
+	  .max = (int64_t) 1 << 40, .check = check_heap_limit },
+	{ .name = "sgen-verify", .type = MONO_OPTION_BOOL, .default_value = "off",
+	  .help = "verify the heap after every collection" },
+	{ .name = "sgen-verify-expensive", .type = MONO_OPTION_BOOL, .default_value = "off",
+	  .help = "with --sgen-verify: also check that every free slot of the major heap reads zero" },
+	{ .name = "sgen-grow-hook", .type = MONO_OPTION_BOOL, .default_value = "on",
+	  .help = "with mwpm: run a major collection before the linear memory grows when that can free enough" },
 };
 
 static bool running;

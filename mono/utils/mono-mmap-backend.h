@@ -35,6 +35,8 @@ typedef struct {
 	uint64_t (*memory_bytes) (void);
 	/* Backend-internal consistency (mwpm's invariants); 0 when consistent. May be NULL. */
 	int (*check) (void);
+	/* Is addr in memory this backend handed out and holds? NULL when it cannot tell. */
+	bool (*owns) (uintptr_t addr);
 } MonoMmapBackendOps;
 
 /* Each returns the backend's operations; each is NULL when this build lacks the backend. */

@@ -52,6 +52,12 @@ mwpm_check (void)
 	return mwpm_check_invariants ();
 }
 
+static bool
+mwpm_owns_addr (uintptr_t addr)
+{
+	return mwpm_owns ((const void *)addr);
+}
+
 static const MonoMmapBackendOps mwpm_ops = {
 	.caps = { .backend = MONO_MMAP_BACKEND_MWPM, .name = "mwpm", .page_size = MWPM_PAGE_SIZE,
 	          .partial_free = true, .fresh_zeroed = false, .always_zeroed = false },
@@ -60,6 +66,7 @@ static const MonoMmapBackendOps mwpm_ops = {
 	.bytes_zeroed = mwpm_bytes_zeroed,
 	.memory_bytes = mwpm_memory_bytes,
 	.check = mwpm_check,
+	.owns = mwpm_owns_addr,
 };
 
 static const MonoMmapBackendOps *

@@ -2,27 +2,27 @@
  * mono-mmap.c: the mmap layer's common part: backend choice, argument checks, the registry of
  * live mappings, per-type accounting.
  *
- * The registry is a sorted array of live ranges [start, end), each with its account type and
- * the backend's original mapping (orig, orig_len) for backends that cannot free in part.
+ * The registry (mono-mmap-ranges.c) is a sorted array of live ranges [start, start + len), each
+ * with its account type and the backend's original mapping (orig, orig_len) for backends that
+ * cannot free in part.
  * Invariants (mono_mmap_check):
  *   R1  ranges are sorted, page-aligned, non-empty and do not overlap;
  *   R2  live_bytes[t] == sum of the lengths of the ranges of type t;
  *   R3  backend_bytes_live == sum over ranges of their backend bytes (orig_len where the backend
  *       cannot free in part: the whole original mapping stays until its range is freed);
- *   R4  the backend's own check passes (mwpm: its invariants), and mwpm owns every range;
- *   R5  a range that must be freed whole lies inside its original mapping
- *       (orig <= start and end <= orig + orig_len).
+ *   R4  the backend's own check passes (mwpm: its invariants), and a backend that can tell
+ *       (caps: owns) owns every range;
+ *   R5  a range that must be freed whole lies inside its original mapping.
  * Everything is under one lock except the backend's map call (mwpm zeroes outside its lock
  * too); a range enters the registry only after it is mapped and leaves it before it is unmapped.
+ * The backend is fixed by the first mapping made, not by a call that failed: a map call in
+ * flight holds it (`mapping`), a registered mapping fixes it (`started`).
  */
 #include "mono-config.h"
 #include "mono-mmap-backend.h"
+#include "mono-mmap-ranges.h"
 #include "mwpm-lock.h"
 #include "mono-problem-log.h"
-
-#ifdef ENABLE_WASM_MMAP
-#include "mono-wasm-pagemgr.h"
-#endif
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -30,20 +30,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-	uintptr_t start, end;
-	uintptr_t orig;
-	size_t orig_len;
-	uint8_t type;
-	bool whole_only;  /* the backend cannot free part of it */
-} Range;
-
 static struct {
 	MwpmLock lock;
 	const MonoMmapBackendOps *ops;
-	atomic_bool started;
-	Range *ranges;
-	size_t count, capacity;
+	atomic_bool started;   /* a mapping was made: the backend is fixed from now on */
+	unsigned mapping;      /* map calls in flight: the backend cannot change under them */
+	MonoMmapRanges ranges;
 	MonoMmapStats stats;
 } L = { .lock = MWPM_LOCK_INIT };
 
@@ -120,7 +112,7 @@ mono_mmap_select_backend (MonoMmapBackend backend, char *err, size_t errlen)
 	int rc = 0;
 	mwpm_lock (&L.lock);
 	const MonoMmapBackendOps *want = get ();
-	if (atomic_load (&L.started) && L.ops != want) {
+	if ((atomic_load (&L.started) || L.mapping) && L.ops != want) {
 		snprintf (err, errlen, "the memory backend cannot change to '%s' once memory has been allocated through '%s'",
 		          want->caps.name, L.ops->caps.name);
 		rc = -1;
@@ -152,47 +144,32 @@ mono_pagesize (void)
 	return mono_mmap_caps ()->page_size;
 }
 
-/* Index of the first range whose end is above addr. Lock held. */
-static size_t
-find_locked (uintptr_t addr)
-{
-	size_t lo = 0, hi = L.count;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (L.ranges[mid].end <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* Takes the lock with room for one more range in the array. The array is grown with the lock
- * released: malloc may reach mwpm and its grow hook, which may collect and free memory through
- * this layer (the shared-pool build), and the lock is not recursive. Returns with the lock held
- * either way; false when no memory could be had for the array. */
+/* Takes the lock with room for one more range in the registry. The array is grown with the
+ * lock released: malloc may reach mwpm and its grow hook, which may collect and free memory
+ * through this layer (the shared-pool build), and the lock is not recursive. Returns with the
+ * lock held either way; false when no memory could be had for the array. */
 static bool
 lock_with_room (void)
 {
 	for (;;) {
 		mwpm_lock (&L.lock);
-		if (L.count < L.capacity)
+		if (L.ranges.count < L.ranges.capacity)
 			return true;
-		size_t cap = L.capacity;
+		size_t cap = L.ranges.capacity;
 		mwpm_unlock (&L.lock);
 		size_t want = cap ? cap * 2 : 64;
-		Range *fresh = malloc (want * sizeof (Range));
+		MonoMmapRange *fresh = malloc (want * sizeof (MonoMmapRange));
 		mwpm_lock (&L.lock);
 		if (!fresh)
 			return false;
-		Range *old = NULL;
-		if (L.capacity == cap) {
+		MonoMmapRange *old = NULL;
+		if (L.ranges.capacity == cap) {
 			/* Nobody grew it meanwhile: move the ranges over. */
-			if (L.count)
-				memcpy (fresh, L.ranges, L.count * sizeof (Range));
-			old = L.ranges;
-			L.ranges = fresh;
-			L.capacity = want;
+			if (L.ranges.count)
+				memcpy (fresh, L.ranges.items, L.ranges.count * sizeof (MonoMmapRange));
+			old = L.ranges.items;
+			L.ranges.items = fresh;
+			L.ranges.capacity = want;
 			fresh = NULL;
 		}
 		mwpm_unlock (&L.lock);
@@ -201,67 +178,85 @@ lock_with_room (void)
 	}
 }
 
-static void
-insert_at_locked (size_t i, Range r)
+static void *
+refuse (int err)
 {
-	memmove (&L.ranges[i + 1], &L.ranges[i], (L.count - i) * sizeof (Range));
-	L.ranges[i] = r;
-	L.count++;
+	mwpm_lock (&L.lock);
+	L.stats.rejected_calls++;
+	mwpm_unlock (&L.lock);
+	errno = err;
+	return NULL;
 }
 
-static void
-remove_at_locked (size_t i)
+static bool
+valloc_args_ok (size_t size, size_t alignment, int flags, MonoMemAccountType type)
 {
-	memmove (&L.ranges[i], &L.ranges[i + 1], (L.count - i - 1) * sizeof (Range));
-	L.count--;
+	return size != 0 && !(flags & ~MONO_MMAP_ALL_FLAGS) && (unsigned)type < MONO_MEM_ACCOUNT_COUNT &&
+	       (alignment & (alignment - 1)) == 0;
 }
 
+/* The backend for a map call, held fixed until end_map: select_backend refuses meanwhile. */
+static const MonoMmapBackendOps *
+begin_map (void)
+{
+	mwpm_lock (&L.lock);
+	const MonoMmapBackendOps *ops = ops_locked ();
+	L.mapping++;
+	mwpm_unlock (&L.lock);
+	return ops;
+}
+
+/* Maps size bytes rounded up to the backend's pages, aligned to at least a page. */
+static int
+map_pages (const MonoMmapBackendOps *ops, size_t size, size_t alignment, int flags, MonoMapping *m)
+{
+	size_t page = ops->caps.page_size;
+	if (size > SIZE_MAX - (page - 1))
+		return ENOMEM;
+	size_t len = (size + page - 1) & ~(page - 1);
+	return ops->map (len, alignment < page ? page : alignment, !(flags & MONO_MMAP_NOZERO), m);
+}
+
+/* Enters a new mapping in the registry and the accounts. Lock held, with room. */
+static void
+register_locked (const MonoMapping *m, MonoMemAccountType type, bool whole_only)
+{
+	MonoMmapRange r = { .start = m->addr, .len = m->len, .orig = m->orig, .orig_len = m->orig_len,
+	                    .type = (uint8_t)type, .whole_only = whole_only };
+	mono_mmap_ranges_insert (&L.ranges, r);
+	L.stats.live_bytes[type] += m->len;
+	L.stats.live_total += m->len;
+	if (L.stats.live_total > L.stats.peak_total)
+		L.stats.peak_total = L.stats.live_total;
+	L.stats.bytes_allocated += m->len;
+	L.stats.backend_bytes_live += m->orig_len;
+	L.stats.allocs++;
+	atomic_store (&L.started, true);
+}
+
+/* A failed call changes nothing: the backend stays open to a change of choice. */
 static void *
 valloc_common (size_t size, size_t alignment, int flags, MonoMemAccountType type)
 {
-	if (size == 0 || (flags & ~MONO_MMAP_ALL_FLAGS) || (unsigned)type >= MONO_MEM_ACCOUNT_COUNT ||
-	    (alignment & (alignment - 1)) != 0) {
-		mwpm_lock (&L.lock);
-		L.stats.rejected_calls++;
-		mwpm_unlock (&L.lock);
-		errno = EINVAL;
-		return NULL;
-	}
-	mwpm_lock (&L.lock);
-	const MonoMmapBackendOps *ops = ops_locked ();
-	atomic_store (&L.started, true);
-	mwpm_unlock (&L.lock);
-
-	size_t page = ops->caps.page_size;
-	if (alignment < page)
-		alignment = page;
+	if (!valloc_args_ok (size, alignment, flags, type))
+		return refuse (EINVAL);
+	const MonoMmapBackendOps *ops = begin_map ();
 	MonoMapping m;
-	int err = size > SIZE_MAX - (page - 1) ? ENOMEM : 0;
-	size_t len = (size + page - 1) & ~(page - 1);
-	if (!err)
-		err = ops->map (len, alignment, !(flags & MONO_MMAP_NOZERO), &m);
+	int err = map_pages (ops, size, alignment, flags, &m);
 	if (!err && !lock_with_room ()) {
 		err = ENOMEM;
 		ops->unmap (m.orig, m.orig_len);
 	} else if (err) {
 		mwpm_lock (&L.lock);
 	}
+	L.mapping--;
 	if (err) {
 		L.stats.failed_allocs++;
 		mwpm_unlock (&L.lock);
 		errno = err;
 		return NULL;
 	}
-	Range r = { .start = m.addr, .end = m.addr + len, .orig = m.orig, .orig_len = m.orig_len,
-	            .type = (uint8_t)type, .whole_only = !ops->caps.partial_free };
-	insert_at_locked (find_locked (m.addr), r);
-	L.stats.live_bytes[type] += len;
-	L.stats.live_total += len;
-	if (L.stats.live_total > L.stats.peak_total)
-		L.stats.peak_total = L.stats.live_total;
-	L.stats.bytes_allocated += len;
-	L.stats.backend_bytes_live += m.orig_len;
-	L.stats.allocs++;
+	register_locked (&m, type, !ops->caps.partial_free);
 	mwpm_unlock (&L.lock);
 	return (void *)m.addr;
 }
@@ -276,14 +271,36 @@ mono_valloc (void *addr, size_t size, int flags, MonoMemAccountType type)
 void *
 mono_valloc_aligned (size_t size, size_t alignment, int flags, MonoMemAccountType type)
 {
-	if (alignment == 0) {
-		errno = EINVAL;
-		mwpm_lock (&L.lock);
-		L.stats.rejected_calls++;
-		mwpm_unlock (&L.lock);
-		return NULL;
-	}
+	if (alignment == 0)
+		return refuse (EINVAL);
 	return valloc_common (size, alignment, flags, type);
+}
+
+/*
+ * Which range a free of [a, a + size) cuts, and how much: 0 with *index and *len, or EINVAL
+ * (unaligned, size 0, not inside one live range of this type, part of a whole-only range) or
+ * ENOMEM (a middle that would split a range, with no room for the second half). Lock held.
+ */
+static int
+find_freeable_locked (const MonoMmapBackendOps *ops, uintptr_t a, size_t size, MonoMemAccountType type, bool room,
+		      size_t *index, size_t *len)
+{
+	size_t page = ops->caps.page_size;
+	if (size == 0 || (a & (page - 1)) || (unsigned)type >= MONO_MEM_ACCOUNT_COUNT || size > SIZE_MAX - (page - 1))
+		return EINVAL;
+	*len = (size + page - 1) & ~(page - 1);
+	*index = mono_mmap_ranges_find (&L.ranges, a);
+	if (*index == L.ranges.count)
+		return EINVAL;
+	const MonoMmapRange *r = &L.ranges.items[*index];
+	if (!mono_mmap_range_holds (r, a, *len) || r->type != type)
+		return EINVAL;
+	bool whole = r->start == a && r->len == *len;
+	if (!whole && r->whole_only)
+		return EINVAL;
+	if (!room && mono_mmap_ranges_cut_splits (&L.ranges, *index, a, *len))
+		return ENOMEM;
+	return 0;
 }
 
 int
@@ -292,49 +309,25 @@ mono_vfree (void *addr, size_t size, MonoMemAccountType type)
 	uintptr_t a = (uintptr_t)addr;
 	/* Room for one more range first: freeing the middle of a range splits it in two. */
 	bool room = lock_with_room ();
-	int err = 0;
 	const MonoMmapBackendOps *ops = ops_locked ();
-	size_t page = ops->caps.page_size;
-	size_t i = 0;
-	uintptr_t b = 0;
-	if (size == 0 || (a & (page - 1)) || (unsigned)type >= MONO_MEM_ACCOUNT_COUNT || size > SIZE_MAX - (page - 1))
-		err = EINVAL;
-	if (!err) {
-		b = a + ((size + page - 1) & ~(page - 1));
-		i = find_locked (a);
-		if (b < a || i == L.count || L.ranges[i].start > a || L.ranges[i].end < b || L.ranges[i].type != type)
-			err = EINVAL;
-	}
-	Range r = err ? (Range){ 0 } : L.ranges[i];
-	bool whole = !err && r.start == a && r.end == b;
-	if (!err && !whole && r.whole_only)
-		err = EINVAL;
-	if (!err && !whole && a != r.start && b != r.end && !room)
-		err = ENOMEM;
+	size_t i, len;
+	int err = find_freeable_locked (ops, a, size, type, room, &i, &len);
+	MonoMmapRange r = err ? (MonoMmapRange){ 0 } : L.ranges.items[i];
+	/* A whole-only range goes back as the backend made it. */
+	bool as_made = !err && r.whole_only;
 	if (!err)
-		err = whole && r.whole_only ? ops->unmap (r.orig, r.orig_len) : ops->unmap (a, b - a);
+		err = as_made ? ops->unmap (r.orig, r.orig_len) : ops->unmap (a, len);
 	if (err) {
 		L.stats.rejected_calls++;
 		mwpm_unlock (&L.lock);
 		errno = err;
 		return -1;
 	}
-	if (whole) {
-		remove_at_locked (i);
-	} else if (a == r.start) {
-		L.ranges[i].start = b;
-	} else if (b == r.end) {
-		L.ranges[i].end = a;
-	} else {
-		L.ranges[i].end = a;
-		Range tail = r;
-		tail.start = b;
-		insert_at_locked (i + 1, tail);
-	}
-	L.stats.live_bytes[type] -= b - a;
-	L.stats.live_total -= b - a;
-	L.stats.bytes_freed += b - a;
-	L.stats.backend_bytes_live -= whole && r.whole_only ? r.orig_len : b - a;
+	mono_mmap_ranges_cut (&L.ranges, i, a, len);
+	L.stats.live_bytes[type] -= len;
+	L.stats.live_total -= len;
+	L.stats.bytes_freed += len;
+	L.stats.backend_bytes_live -= as_made ? r.orig_len : len;
 	L.stats.frees++;
 	mwpm_unlock (&L.lock);
 	return 0;
@@ -363,6 +356,37 @@ mono_mmap_linear_memory_bytes (void)
 #endif
 }
 
+/* R1 and R5 for every range, R4's ownership; sums for R2 and R3. Lock held. */
+static void
+check_ranges_locked (const MonoMmapBackendOps *ops, MonoProblemLog *log, uint64_t *by_type, uint64_t *backend)
+{
+	size_t bad = 0;
+	int problems = mono_mmap_ranges_check (&L.ranges, ops->caps.page_size, &bad);
+	if (problems) {
+		const MonoMmapRange *r = &L.ranges.items[bad];
+		mono_problem (log, "mono-mmap: R1: %d bad range(s), the first %zu [%#lx, +%zu)\n", problems, bad,
+		              (unsigned long)r->start, r->len);
+	}
+	for (size_t i = 0; i < L.ranges.count; i++) {
+		const MonoMmapRange *r = &L.ranges.items[i];
+		if (r->type >= MONO_MEM_ACCOUNT_COUNT) {
+			mono_problem (log, "mono-mmap: R1: range %zu has account type %u\n", i, r->type);
+			continue;
+		}
+		if (r->whole_only && !(r->orig <= r->start && r->start - r->orig <= r->orig_len &&
+		                       r->len <= r->orig_len - (r->start - r->orig))) {
+			mono_problem (log, "mono-mmap: R5: range [%#lx, +%zu) outside its mapping [%#lx, +%zu)\n",
+			              (unsigned long)r->start, r->len, (unsigned long)r->orig, r->orig_len);
+		}
+		by_type[r->type] += r->len;
+		*backend += r->whole_only ? r->orig_len : r->len;
+		if (ops->owns && (!ops->owns (r->start) || !ops->owns (r->start + (r->len - 1)))) {
+			mono_problem (log, "mono-mmap: R4: the backend does not own range [%#lx, +%zu)\n",
+			              (unsigned long)r->start, r->len);
+		}
+	}
+}
+
 int
 mono_mmap_check (void)
 {
@@ -372,27 +396,7 @@ mono_mmap_check (void)
 	uint64_t backend = 0;
 	mwpm_lock (&L.lock);
 	const MonoMmapBackendOps *ops = ops_locked ();
-	size_t page = ops->caps.page_size;
-	for (size_t i = 0; i < L.count; i++) {
-		const Range *r = &L.ranges[i];
-		if (r->start >= r->end || (r->start & (page - 1)) || (r->end & (page - 1)) ||
-		    (i > 0 && L.ranges[i - 1].end > r->start) || r->type >= MONO_MEM_ACCOUNT_COUNT) {
-			mono_problem (&log, "mono-mmap: R1: bad range %zu [%#lx, %#lx)\n", i, (unsigned long)r->start, (unsigned long)r->end);
-			continue;
-		}
-		if (r->whole_only && (r->orig > r->start || r->end - r->orig > r->orig_len)) {
-			mono_problem (&log, "mono-mmap: R5: range [%#lx, %#lx) outside its mapping [%#lx, +%zu)\n", (unsigned long)r->start,
-			         (unsigned long)r->end, (unsigned long)r->orig, r->orig_len);
-		}
-		by_type[r->type] += r->end - r->start;
-		backend += r->whole_only ? r->orig_len : r->end - r->start;
-#ifdef ENABLE_WASM_MMAP
-		if (ops->caps.backend == MONO_MMAP_BACKEND_MWPM &&
-		    (!mwpm_owns ((void *)r->start) || !mwpm_owns ((void *)(r->end - 1)))) {
-			mono_problem (&log, "mono-mmap: R4: mwpm does not own range [%#lx, %#lx)\n", (unsigned long)r->start, (unsigned long)r->end);
-		}
-#endif
-	}
+	check_ranges_locked (ops, &log, by_type, &backend);
 	uint64_t total = 0;
 	for (int t = 0; t < MONO_MEM_ACCOUNT_COUNT; t++) {
 		total += by_type[t];
@@ -418,17 +422,17 @@ mono_mmap_reset_for_tests (void)
 {
 	mwpm_lock (&L.lock);
 	if (L.ops) {
-		for (size_t i = 0; i < L.count; i++) {
-			const Range *r = &L.ranges[i];
+		for (size_t i = 0; i < L.ranges.count; i++) {
+			const MonoMmapRange *r = &L.ranges.items[i];
 			if (r->whole_only)
 				L.ops->unmap (r->orig, r->orig_len);
 			else
-				L.ops->unmap (r->start, r->end - r->start);
+				L.ops->unmap (r->start, r->len);
 		}
 	}
-	free (L.ranges);
-	L.ranges = NULL;
-	L.count = L.capacity = 0;
+	free (L.ranges.items);
+	L.ranges = (MonoMmapRanges){ 0 };
+	L.mapping = 0;
 	memset (&L.stats, 0, sizeof (L.stats));
 	L.ops = NULL;
 	atomic_store (&L.started, false);

@@ -19,21 +19,22 @@
 #define MAX_OPTIONS 64
 
 static int check_wasm_mmap (const MonoOptionDef *def, MonoOptionValue v, char *err, size_t errlen);
+static MonoOptionValue current_wasm_mmap (const MonoOptionDef *def, MonoOptionValue stored);
 
 /* The runtime's own rows. */
 static const MonoOptionDef runtime_options[] = {
-	{ "mono-wasm-mmap", MONO_OPTION_BOOL,
+	{ .name = "mono-wasm-mmap", .type = MONO_OPTION_BOOL,
 #if MONO_CONFIG_WASM && defined(ENABLE_WASM_MMAP)
-	  "on",
+	  .default_value = "on",
 #else
-	  "off",
+	  .default_value = "off",
 #endif
 #if MONO_CONFIG_WASM
-	  "GC memory from mwpm, the wasm page manager (on) or from libc's mmap (off)",
+	  .help = "GC memory from mwpm, the wasm page manager (on) or from libc's mmap (off)",
 #else
-	  "GC memory from mwpm over a simulated wasm linear memory (on) or from the OS's mmap (off)",
+	  .help = "GC memory from mwpm over a simulated wasm linear memory (on) or from the OS's mmap (off)",
 #endif
-	  0, 0, check_wasm_mmap },
+	  .check = check_wasm_mmap, .current = current_wasm_mmap },
 };
 
 typedef struct {
@@ -72,6 +73,17 @@ check_wasm_mmap (const MonoOptionDef *def, MonoOptionValue v, char *err, size_t 
 	return 0;
 }
 
+/* Once memory was allocated, the backend in use is the truth, whatever the table holds (it may
+ * have been chosen by mono_mmap_select_backend, without the table). */
+static MonoOptionValue
+current_wasm_mmap (const MonoOptionDef *def, MonoOptionValue stored)
+{
+	(void)def;
+	if (mono_mmap_started ())
+		stored.b = mono_mmap_caps ()->backend == MONO_MMAP_BACKEND_MWPM;
+	return stored;
+}
+
 static const char *
 type_name (MonoOptionType t)
 {
@@ -84,7 +96,11 @@ type_name (MonoOptionType t)
 	return "?";
 }
 
-static int parse_value (const MonoOptionDef *def, const char *text, MonoOptionValue *out, char *err, size_t errlen);
+/* Room for any message of the parser; the public functions copy it to the caller's buffer. */
+#define MSG_LEN 512
+
+static int parse_value (const MonoOptionDef *def, const char *text, bool checked, MonoOptionValue *out, char *err,
+			size_t errlen);
 
 /* The runtime's own rows are always the first table. */
 static void
@@ -97,7 +113,9 @@ add_runtime_table (void)
 	}
 }
 
-/* Appends a slot holding the row's default; a default that does not parse is a program error. */
+/* Appends a slot holding the row's default; a default that does not parse is a program error.
+ * The row's check is not run: it judges values against the program's state, which must never
+ * make a default fail (memory may already be allocated when the table is first used). */
 static void
 add_slot (const MonoOptionDef *def)
 {
@@ -105,8 +123,8 @@ add_slot (const MonoOptionDef *def)
 	s->def = def;
 	s->set = false;
 	s->owned = NULL;
-	char err[256];
-	if (parse_value (def, def->default_value, &s->value, err, sizeof (err)) != 0) {
+	char err[MSG_LEN];
+	if (parse_value (def, def->default_value, false, &s->value, err, sizeof (err)) != 0) {
 		fprintf (stderr, "mono-options: bad default of --%s: %s\n", def->name, err);
 		abort ();
 	}
@@ -187,8 +205,9 @@ parse_bool (const char *t, bool *out)
 	return false;
 }
 
+/* Parses text as a value of the row; with `checked`, the row's check judges it too. */
 static int
-parse_value (const MonoOptionDef *def, const char *text, MonoOptionValue *out, char *err, size_t errlen)
+parse_value (const MonoOptionDef *def, const char *text, bool checked, MonoOptionValue *out, char *err, size_t errlen)
 {
 	switch (def->type) {
 	case MONO_OPTION_BOOL:
@@ -207,7 +226,8 @@ parse_value (const MonoOptionDef *def, const char *text, MonoOptionValue *out, c
 		errno = 0;
 		char *end;
 		long long v = strtoll (p, &end, 10);
-		bool bad = end == p || errno == ERANGE;
+		/* A size is never negative, with or without a suffix and whatever its range. */
+		bool bad = end == p || errno == ERANGE || (def->type == MONO_OPTION_SIZE && v < 0);
 		if (!bad && def->type == MONO_OPTION_SIZE && *end) {
 			int shift = 0;
 			switch (toupper ((unsigned char)*end)) {
@@ -244,7 +264,7 @@ parse_value (const MonoOptionDef *def, const char *text, MonoOptionValue *out, c
 		out->s = text;
 		break;
 	}
-	if (def->check && def->check (def, *out, err, errlen) != 0)
+	if (checked && def->check && def->check (def, *out, err, errlen) != 0)
 		return -1;
 	return 0;
 }
@@ -308,7 +328,7 @@ parse_word (const char *w, const char *next, Staged *st, bool *help, char *err, 
 		return -1;
 	}
 	st->text = text;
-	if (parse_value (s->def, text, &st->value, err, errlen) != 0)
+	if (parse_value (s->def, text, true, &st->value, err, errlen) != 0)
 		return -1;
 	return used;
 }
@@ -408,8 +428,26 @@ stage_argv (int argc, char **argv, unsigned char *consumed, Staged *staged, size
 	return 0;
 }
 
-int
-mono_options_parse (int *argc, char **argv, const char *env, bool *help_requested, char *err, size_t errlen)
+/* Copies the parser's message to the caller's buffer, which may be empty (errlen 0). */
+static void
+give_message (const char *msg, char *err, size_t errlen)
+{
+	if (err && errlen)
+		snprintf (err, errlen, "%s", msg);
+}
+
+/* The caller is told of --help-options, or when it cannot be, the table is printed. */
+static void
+give_help (bool help, bool *help_requested)
+{
+	if (help_requested)
+		*help_requested = help;
+	else if (help)
+		mono_options_print_help (stdout);
+}
+
+static int
+parse_all (int *argc, char **argv, const char *env, bool *help_requested, char *err, size_t errlen)
 {
 	load_slots ();
 	static Staged staged[3 * MAX_WORDS];
@@ -448,8 +486,7 @@ mono_options_parse (int *argc, char **argv, const char *env, bool *help_requeste
 		argv[w] = NULL;
 		*argc = w;
 	}
-	if (help_requested)
-		*help_requested = help;
+	give_help (help, help_requested);
 	rc = 0;
 out:
 	free (copy);
@@ -458,7 +495,17 @@ out:
 }
 
 int
-mono_options_parse_string (const char *text, char *err, size_t errlen)
+mono_options_parse (int *argc, char **argv, const char *env, bool *help_requested, char *err, size_t errlen)
+{
+	char msg[MSG_LEN] = "";
+	int rc = parse_all (argc, argv, env, help_requested, msg, sizeof msg);
+	if (rc)
+		give_message (msg, err, errlen);
+	return rc;
+}
+
+static int
+parse_list (const char *text, bool *help_requested, char *err, size_t errlen)
 {
 	load_slots ();
 	static Staged staged[MAX_WORDS];
@@ -472,9 +519,21 @@ mono_options_parse_string (const char *text, char *err, size_t errlen)
 	char *words[MAX_WORDS];
 	size_t nw = split_words (copy, words, MAX_WORDS);
 	int rc = stage_list (words, nw, staged, &nstaged, &help, "in the option list", err, errlen);
-	if (rc == 0)
+	if (rc == 0) {
 		commit (staged, nstaged);
+		give_help (help, help_requested);
+	}
 	free (copy);
+	return rc;
+}
+
+int
+mono_options_parse_string (const char *text, bool *help_requested, char *err, size_t errlen)
+{
+	char msg[MSG_LEN] = "";
+	int rc = parse_list (text, help_requested, msg, sizeof msg);
+	if (rc)
+		give_message (msg, err, errlen);
 	return rc;
 }
 
@@ -489,10 +548,17 @@ slot_or_die (const char *name, MonoOptionType type)
 	return s;
 }
 
+/* The value in force: the table's, unless the row knows better. */
+static MonoOptionValue
+value_of (const Slot *s)
+{
+	return s->def->current ? s->def->current (s->def, s->value) : s->value;
+}
+
 bool
 mono_option_bool (const char *name)
 {
-	return slot_or_die (name, MONO_OPTION_BOOL)->value.b;
+	return value_of (slot_or_die (name, MONO_OPTION_BOOL)).b;
 }
 
 int64_t
@@ -500,14 +566,14 @@ mono_option_int (const char *name)
 {
 	Slot *s = find_slot (name, strlen (name));
 	if (s && s->def->type == MONO_OPTION_SIZE)
-		return s->value.i;
-	return slot_or_die (name, MONO_OPTION_INT)->value.i;
+		return value_of (s).i;
+	return value_of (slot_or_die (name, MONO_OPTION_INT)).i;
 }
 
 const char *
 mono_option_string (const char *name)
 {
-	return slot_or_die (name, MONO_OPTION_STRING)->value.s;
+	return value_of (slot_or_die (name, MONO_OPTION_STRING)).s;
 }
 
 bool
@@ -539,14 +605,18 @@ mono_options_print_help (FILE *out)
 int
 mono_options_apply_runtime (char *err, size_t errlen)
 {
+	char msg[MSG_LEN] = "";
 	bool on = mono_option_bool ("mono-wasm-mmap");
-	return mono_mmap_select_backend (mono_mmap_backend_for_option (on), err, errlen);
+	int rc = mono_mmap_select_backend (mono_mmap_backend_for_option (on), msg, sizeof msg);
+	if (rc)
+		give_message (msg, err, errlen);
+	return rc;
 }
 
 int
 mono_options_startup (int *argc, char **argv)
 {
-	char err[512];
+	char err[MSG_LEN];
 	bool help = false;
 	if (mono_options_parse (argc, argv, NULL, &help, err, sizeof (err)) != 0) {
 		fprintf (stderr, "error: %s\n", err);

@@ -29,8 +29,13 @@ typedef union {
 } MonoOptionValue;
 
 typedef struct MonoOptionDef MonoOptionDef;
-/* Extra check of a parsed value; returns 0, or -1 with a message in err. */
+/* Extra check of a value given by the environment, the command line or a list; returns 0, or
+ * -1 with a message in err. Never run on the default, which is checked for syntax only: a
+ * default must not be refused by the program's state. */
 typedef int (*MonoOptionCheck) (const MonoOptionDef *def, MonoOptionValue value, char *err, size_t errlen);
+/* The value in force, for rows whose truth lives elsewhere (the mmap backend once memory was
+ * allocated): given the value the table holds, returns the one to report. */
+typedef MonoOptionValue (*MonoOptionCurrent) (const MonoOptionDef *def, MonoOptionValue stored);
 
 struct MonoOptionDef {
 	const char *name;          /* without the leading -- */
@@ -39,6 +44,7 @@ struct MonoOptionDef {
 	const char *help;
 	int64_t min, max;          /* INT and SIZE; both 0: no limit */
 	MonoOptionCheck check;     /* may be NULL */
+	MonoOptionCurrent current; /* may be NULL: the table's value is the value in force */
 };
 
 /* Adds rows to the table (the pointer must stay valid). The runtime's own rows
@@ -47,12 +53,15 @@ int mono_options_register (const MonoOptionDef *defs, size_t count);
 
 /* Parses MONO_ENV_OPTIONS (env may be NULL: read from getenv) then argv[1..argc).
  * Recognised options are removed from argv and *argc adjusted; other arguments stay in order.
- * On error: returns -1 with a message naming the option and the accepted values in err, and
- * nothing is applied. `--help-options` sets *help_requested (may be NULL). */
+ * On error: returns -1 with a message naming the option and the accepted values in err (at
+ * most errlen bytes; errlen 0 is allowed), and nothing is applied. `--help-options` sets
+ * *help_requested; with help_requested NULL the table is printed to stdout instead, so that the
+ * request is never dropped. */
 int mono_options_parse (int *argc, char **argv, const char *env, bool *help_requested,
                         char *err, size_t errlen);
-/* Parses a single "--name=value" style list separated by spaces, e.g. from a URL query. */
-int mono_options_parse_string (const char *text, char *err, size_t errlen);
+/* Parses a single "--name=value" style list separated by spaces, e.g. from a URL query; errors
+ * and --help-options as mono_options_parse. */
+int mono_options_parse_string (const char *text, bool *help_requested, char *err, size_t errlen);
 
 bool mono_option_bool (const char *name);
 int64_t mono_option_int (const char *name);

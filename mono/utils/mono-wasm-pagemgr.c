@@ -487,6 +487,32 @@ mwpm_alloc_aligned (size_t size, size_t alignment, int flags)
 
 /* ---- Freeing ---- */
 
+/* The pages [*first, *last) of the 32-bit memory that [addr, addr + size) touches, clipped to
+ * it; false when it touches none. A range that starts below the memory's base (only possible
+ * on the host, where the base is not 0) still reaches the pages above it. No sum can wrap. */
+static bool
+pages_touched (uintptr_t addr, size_t size, uint64_t *first, uint64_t *last)
+{
+	uintptr_t base = _mwpm.platform.base;
+	uint64_t lo, hi;
+	if (addr < base) {
+		if (size <= base - addr)
+			return false;
+		lo = 0;
+		hi = size - (base - addr);
+	} else {
+		if ((uint64_t)(addr - base) >= MWPM_SPACE_BYTES)
+			return false;
+		lo = addr - base;
+		hi = size > MWPM_SPACE_BYTES - lo ? MWPM_SPACE_BYTES : lo + size;
+	}
+	if (hi > MWPM_SPACE_BYTES)
+		hi = MWPM_SPACE_BYTES;
+	*first = lo >> MWPM_PAGE_SHIFT;
+	*last = round_up (hi, MWPM_PAGE_SIZE) >> MWPM_PAGE_SHIFT;
+	return true;
+}
+
 int
 mwpm_free_range (void *base, size_t size)
 {
@@ -499,18 +525,14 @@ mwpm_free_range (void *base, size_t size)
 		return -1;
 	}
 	uint64_t visits0 = _mwpm.index.visits;
-	uint64_t touched = 0, changed = 0, off;
-	if (offset_of (addr, &off)) {
-		uint64_t end = (uint64_t)size > MWPM_SPACE_BYTES - off ? MWPM_SPACE_BYTES : off + size;
-		uint64_t first = off >> MWPM_PAGE_SHIFT, last = round_up (end, MWPM_PAGE_SIZE) >> MWPM_PAGE_SHIFT;
-		touched = last - first;
+	uint64_t touched = ((uint64_t)size >> MWPM_PAGE_SHIFT) + ((size & (MWPM_PAGE_SIZE - 1)) != 0);
+	uint64_t changed = 0, first, last;
+	if (pages_touched (addr, size, &first, &last)) {
 		/* Only the span can hold pages in use. */
 		uint64_t lo = first > _mwpm.span_first ? first : _mwpm.span_first;
 		uint64_t hi = last < _mwpm.span_end ? last : _mwpm.span_end;
 		if (lo < hi)
 			changed = set_pages ((uint32_t)lo, (uint32_t)(hi - lo), ST (MWPM_PAGE_IN_USE), MWPM_PAGE_FREE_DIRTY, false);
-	} else {
-		touched = ((uint64_t)size + MWPM_PAGE_SIZE - 1) >> MWPM_PAGE_SHIFT;
 	}
 	_mwpm.stats.free_calls++;
 	_mwpm.stats.free_pages_ignored += touched - changed;

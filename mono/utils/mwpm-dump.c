@@ -25,6 +25,22 @@ emit_run (const MwpmRun *run, void *ctx)
 	d->count++;
 }
 
+/* A label as JSON string content in plain ASCII: quote and backslash escaped, every other byte
+ * outside 0x20..0x7e as \u00XX (a byte is taken as the code point of the same value), so that
+ * the line is valid UTF-8 JSON whatever bytes the label holds. */
+static void
+write_json_text (FILE *out, const char *text)
+{
+	for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			fprintf (out, "\\%c", *c);
+		else if (*c < 0x20 || *c > 0x7e)
+			fprintf (out, "\\u%04x", *c);
+		else
+			fputc (*c, out);
+	}
+}
+
 int
 mwpm_dump (FILE *out, const char *label)
 {
@@ -35,12 +51,7 @@ mwpm_dump (FILE *out, const char *label)
 	size_t memory_pages = (size_t)(mwpm_platform_memory_bytes () / MWPM_PAGE_SIZE);
 	size_t end = s.span_end_page > memory_pages ? s.span_end_page : memory_pages;
 	fputs ("{\"label\":\"", out);
-	for (const char *c = label ? label : ""; *c; c++) {
-		if (*c == '"' || *c == '\\')
-			fputc ('\\', out);
-		if ((unsigned char)*c >= 0x20)
-			fputc (*c, out);
-	}
+	write_json_text (out, label ? label : "");
 	fprintf (out, "\",\"page_size\":%zu,\"memory_pages\":%zu,\"stats\":%s,\"runs\":[", (size_t)MWPM_PAGE_SIZE, memory_pages, stats);
 	DumpCtx d = { out, 0 };
 	mwpm_walk_runs (0, end, emit_run, &d);

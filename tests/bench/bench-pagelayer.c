@@ -19,7 +19,8 @@
 #define BLOCK (16u << 10)
 
 static const MonoOptionDef bench_options[] = {
-	{ "batches", MONO_OPTION_INT, "120", "512 KiB batches to map", 1, 4000, NULL },
+	{ .name = "batches", .type = MONO_OPTION_INT, .default_value = "120",
+	  .help = "512 KiB batches to map", .min = 1, .max = 4000 },
 };
 
 static double

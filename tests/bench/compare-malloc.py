@@ -16,7 +16,7 @@ import sys
 
 
 def run_once(build, reps):
-    prog = os.path.join(build, 'tools', 'bench', 'bench-malloc.js')
+    prog = os.path.join(build, 'tests', 'bench', 'bench-malloc.js')
     out = subprocess.run(['node', '--no-experimental-fetch', prog, f'--reps={reps}'],
                          capture_output=True, text=True, check=True).stdout
     values = {}
@@ -35,7 +35,7 @@ def main():
     args = ap.parse_args()
     builds = {'plain': args.plain, 'pool': args.pool}
     for name, b in builds.items():
-        if not os.path.exists(os.path.join(b, 'tools', 'bench', 'bench-malloc.js')):
+        if not os.path.exists(os.path.join(b, 'tests', 'bench', 'bench-malloc.js')):
             sys.exit(f'compare-malloc: {b}/tests/bench/bench-malloc.js not found (--{name})')
     if not 1 <= args.rounds <= 50 or not 1 <= args.reps <= 100:
         sys.exit('compare-malloc: --rounds must be 1..50 and --reps 1..100')
