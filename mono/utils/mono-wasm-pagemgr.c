@@ -435,6 +435,9 @@ alloc_pages (size_t size, size_t alignment, int flags)
 		p = find_fit (n, align);
 	if (p == MWPM_INDEX_NONE)
 		goto out;
+	/* The range, and mwpm's zeroing of it below, are bulk-safe in this thread (the memory may
+	 * have been grown by another one). */
+	mwpm_platform_bulk_ready ((uint64_t)(p + n) << MWPM_PAGE_SHIFT);
 
 	/* The dirty pages of the range are zeroed after the lock is released, as up to ZERO_RUNS
 	 * runs; a range more fragmented than that has its further dirty pages zeroed here. Either

@@ -7,8 +7,10 @@
  * zeroes only dirty pages, only when asked. Ranges can be freed in part.
  *
  * Thread safety: every function may be called from any thread in pthreads builds (one internal
- * lock); single-threaded builds take no lock. mwpm never calls malloc, uses no thread-local
- * storage of its own and never prints while holding its lock. errno is set on failure only.
+ * lock); single-threaded builds take no lock. mwpm never calls malloc, uses no C thread-local
+ * storage and never prints while holding its lock. errno is set on failure only. Every range it
+ * returns is safe for bulk memory operations (memset, memcpy) in the calling thread, even when
+ * another thread has just grown the memory (docs/mwpm.md, "Threads").
  *
  * Ownership: memory returned by the allocation functions belongs to the caller until freed with
  * mwpm_free_range; mwpm never moves it.

@@ -90,6 +90,16 @@ mwpm_platform_break (uint64_t *brk)
 }
 
 uint64_t
+mwpm_platform_bulk_seen (void)
+{
+#if MONO_CONFIG_THREADS && MONO_CONFIG_EMSCRIPTEN
+	return (uint64_t)_mwpm_platform_bulk_seen_pages () << 16;
+#else
+	return UINT64_MAX;
+#endif
+}
+
+uint64_t
 mwpm_platform_memory_bytes (void)
 {
 	return (uint64_t)__builtin_wasm_memory_size (0) * 65536u;

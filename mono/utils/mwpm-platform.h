@@ -13,6 +13,8 @@
 #ifndef MWPM_PLATFORM_H
 #define MWPM_PLATFORM_H
 
+#include "mono-config.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -47,6 +49,34 @@ int mwpm_platform_break (uint64_t *brk);
 /* Current size of the linear memory in bytes (wasm: memory.size * 65536). */
 uint64_t mwpm_platform_memory_bytes (void);
 
+/*
+ * Makes offsets [0, end) of the linear memory safe for bulk memory operations (memory.fill,
+ * memory.copy: memset, memcpy) in the calling thread. In pthreads builds a thread's engine
+ * bounds those by the memory size it last saw and traps on memory another thread has just
+ * grown, while plain loads and stores work (node 20 and Chromium 156 alike); memory.grow(0) in
+ * the thread brings its view up to date (docs/mwpm.md, "Threads"). The common case costs one
+ * compare with a thread-local copy of the size this thread has seen; the refresh itself (about
+ * 270 ns) runs only when the range lies above it. Nothing to do without wasm threads.
+ */
+#if MONO_CONFIG_THREADS && MONO_CONFIG_EMSCRIPTEN
+/* mwpm-platform-bulk.S: a per-thread wasm global, not C thread-local storage, which does not
+ * exist yet when emscripten allocates a thread's TLS block through malloc (and so mwpm). */
+uint32_t _mwpm_platform_bulk_seen_pages (void);
+void _mwpm_platform_bulk_refresh (void);
+static inline void
+mwpm_platform_bulk_ready (uint64_t end)
+{
+	if (end > (uint64_t)_mwpm_platform_bulk_seen_pages () << 16)
+		_mwpm_platform_bulk_refresh ();
+}
+#else
+static inline void
+mwpm_platform_bulk_ready (uint64_t end)
+{
+	(void)end;
+}
+#endif
+
 /* ---- Test hooks, offered by every implementation ---- */
 
 /* Acts as another sbrk caller: moves the break by `increment` (may be negative where the
@@ -54,6 +84,10 @@ uint64_t mwpm_platform_memory_bytes (void);
  * never: ENOTSUP) and stores the old break's offset. On wasm, `increment` must be a multiple of
  * sbrk_granule (EINVAL otherwise), as for any sbrk caller there. Returns 0 or an errno value. */
 int mwpm_platform_foreign_sbrk (int64_t increment, uint64_t *old_break);
+
+/* The end of the memory the calling thread's bulk operations are known to be safe in (as
+ * mwpm_platform_bulk_ready keeps it); UINT64_MAX where nothing needs tracking. */
+uint64_t mwpm_platform_bulk_seen (void);
 
 /* Makes the next `count` calls of mwpm_platform_sbrk fail with ENOMEM. */
 void mwpm_platform_fail_next_sbrk (unsigned count);

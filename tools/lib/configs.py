@@ -31,6 +31,8 @@ CONFIGS = {c.name: c for c in [
     Config('wasm-16k', 'emscripten', ('-Dpage_size=16384',), {}, 'emscripten, 16 KiB mwpm pages'),
     Config('wasm-pool', 'emscripten', ('-Dshared_pool=true',), {},
            'emscripten, malloc and mwpm share one page pool (docs/pool.md)'),
+    Config('wasm-pool-threads', 'emscripten', ('-Dshared_pool=true', '-Dthreads=true'), {},
+           'emscripten with pthreads, one page pool (the pool lock, docs/pool.md)'),
     # Release builds for ./tools/bench and ./tools/demo (no test suite runs them).
     Config('wasm-release', 'emscripten', ('--buildtype=release',), {}, 'emscripten, release (benchmarks)'),
     Config('native-release', None, ('--buildtype=release',), {'CC': 'gcc'}, 'gcc, release (benchmarks)'),
@@ -45,7 +47,7 @@ SUITES = {
     'wasm-threads': {'configs': ['wasm-threads']},
     # The shared-pool build's tests (the one-pool scenario among them), then the same scenario
     # on the plain wasm build, whose ENOMEM is reported as the baseline (docs/pool.md).
-    'pool': {'configs': ['wasm-pool'], 'runner': 'pool_baseline'},
+    'pool': {'configs': ['wasm-pool', 'wasm-pool-threads'], 'runner': 'pool_baseline'},
     'wasi': {'configs': ['wasi']},
     # The wasm programs in headless Chromium (docs/browser.md). 'builds' are built, not tested
     # with meson (the wasm suites do that): the runner serves them to the browser.

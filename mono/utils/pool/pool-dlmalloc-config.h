@@ -44,16 +44,25 @@
 #define ABORT __builtin_unreachable ()
 
 /*
- * -pthread defines _REENTRANT: dlmalloc's own spin lock around every call, recursive, because a
- * call may re-enter on the same thread: malloc -> MMAP -> mwpm -> the grow hook -> a collection
- * -> malloc/free. dlmalloc calls MMAP only from sys_alloc and mmap_alloc, before it reads the
- * state it then changes (top, segments, footprint), and its caller holds no chunk pointer that
- * a nested call could take, so a nested call finds and leaves the state consistent
- * (tests/test-pool-hook.c runs such a hook). Single-threaded builds need no lock for this.
+ * -pthread defines _REENTRANT: dlmalloc takes a lock around every call, ours (pool-lock.h):
+ * recursive, because a call may re-enter on the same thread: malloc -> MMAP -> mwpm -> the grow
+ * hook -> a collection -> malloc/free. dlmalloc calls MMAP only from sys_alloc and mmap_alloc,
+ * before it reads the state it then changes (top, segments, footprint), and its caller holds no
+ * chunk pointer that a nested call could take, so a nested call finds and leaves the state
+ * consistent (tests/test-pool-hook.c runs such a hook). The lock also makes every block the
+ * holder gets safe for its memsets in that thread (pool-lock.h). Single-threaded builds need
+ * no lock for either.
  */
 #ifdef _REENTRANT
-#define USE_LOCKS 1
-#define USE_RECURSIVE_LOCKS 1
+#include "pool-lock.h"
+#define USE_LOCKS 2
+#define MLOCK_T PoolLock
+#define INITIAL_LOCK(lk) (*(lk) = (PoolLock)POOL_LOCK_INIT, 0)
+#define DESTROY_LOCK(lk) (0)
+#define ACQUIRE_LOCK(lk) pool_lock_acquire (lk)
+#define RELEASE_LOCK(lk) pool_lock_release (lk)
+#define TRY_LOCK(lk) pool_lock_try (lk)
+static MLOCK_T malloc_global_mutex = POOL_LOCK_INIT;
 #endif
 
 #endif
