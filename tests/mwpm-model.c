@@ -304,9 +304,9 @@ do_alloc (ModelSource *src, ModelCounts *k)
 }
 
 /* A large request: in a capped memory, about all the room left below the maximum from the
- * break (sometimes one page more than fits); otherwise 64 to 1,024 pages, as far as the
- * model's hold limit allows. Rarely zeroed: what is tested here is growth, and memsetting
- * dirty runs this long would be most of the run's time. */
+ * break (sometimes one page more than fits); otherwise 32 to 512 pages, as far as the
+ * model's hold limit allows. Zeroed only now and then in a capped memory: what is tested here
+ * is growth, and memsetting dirty runs this long would be most of the run's time. */
 static int
 do_large (ModelSource *src, ModelCounts *k)
 {
@@ -319,7 +319,7 @@ do_large (ModelSource *src, ModelCounts *k)
 		uint64_t less = src->next (src, 4);
 		pages = src->next (src, 4) == 0 ? room + 1 : room > less ? room - less : 1;
 	} else {
-		pages = 64 + src->next (src, 961);
+		pages = 32 + src->next (src, 481);
 		if (m_held + pages > 2 * hold_limit)
 			return 0;
 	}
@@ -327,7 +327,7 @@ do_large (ModelSource *src, ModelCounts *k)
 		return 0;
 	k->large++;
 	size_t size = (size_t)((pages - 1) * P + 1 + src->next (src, P));
-	return alloc_checked (src, k, size, src->next (src, 4) ? 0 : pick_align (src), src->next (src, 8) ? 0 : MWPM_ZEROED,
+	return alloc_checked (src, k, size, src->next (src, 4) ? 0 : pick_align (src), (capped && src->next (src, 8) == 0) ? MWPM_ZEROED : 0,
 			      false);
 }
 
@@ -400,7 +400,7 @@ do_foreign (ModelSource *src, ModelCounts *k)
 	}
 	k->foreign++;
 	/* Growth right after another caller moved the break is where the tail credit matters. */
-	return src->next (src, 2) ? do_large (src, k) : do_alloc (src, k);
+	return src->next (src, 4) ? do_alloc (src, k) : do_large (src, k);
 }
 
 static int

@@ -236,13 +236,16 @@ main (int argc, char **argv)
 	nthreads = test_arg_u64 (argc, argv, "--threads", 4);
 	ops = test_arg_u64 (argc, argv, "--ops", 20000);
 	seed = test_arg_u64 (argc, argv, "--seed", 7);
-	rounds = test_arg_u64 (argc, argv, "--rounds", 600);
+	/* On wasm each round grows the memory by a chunk, and the engine's view lags in some of
+	 * them: 600 rounds are about 13 growths of emscripten's heap. Natively a few suffice. */
+	rounds = test_arg_u64 (argc, argv, "--rounds", MONO_CONFIG_WASM ? 600 : 100);
 #if MONO_CONFIG_THREADS
-	tap_case ("threads allocate, verify and free concurrently", case_threads);
+	/* The bulk case first: the browser page reads the stats of the last case at exit. */
 	tap_case ("memset and mwpm's zeroing on memory another thread has just grown", case_bulk_after_growth);
+	tap_case ("threads allocate, verify and free concurrently", case_threads);
 #else
-	tap_case ("threads allocate, verify and free concurrently # SKIP single-threaded build", case_threads);
 	tap_case ("memset and mwpm's zeroing on memory another thread has just grown # SKIP single-threaded build", NULL);
+	tap_case ("threads allocate, verify and free concurrently # SKIP single-threaded build", case_threads);
 #endif
 	return tap_done ();
 }
