@@ -10,7 +10,7 @@
 #include "mwpm-model.h"
 
 #include "mono-wasm-pagemgr.h"
-#include "mwpm-platform.h"
+#include "mwpm-test-hooks.h"
 #include "test-rng.h"
 
 #include <errno.h>

@@ -18,9 +18,7 @@
 #include "mono-mmap.h"
 #include "mono-options.h"
 
-#ifdef ENABLE_WASM_MMAP
 #include "mono-wasm-pagemgr.h"
-#endif
 
 #ifdef __EMSCRIPTEN__
 #include <emscripten.h>
@@ -145,13 +143,11 @@ now_ms (void)
 	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
 }
 
-#ifdef ENABLE_WASM_MMAP
 static bool
 mwpm_active (void)
 {
 	return mono_mmap_caps ()->backend == MONO_MMAP_BACKEND_MWPM;
 }
-#endif
 
 static void
 write_sample (void)
@@ -161,7 +157,6 @@ write_sample (void)
 	uint64_t linear = mono_mmap_linear_memory_bytes ();
 	fprintf (R.trace, "%.3f,%s,%llu,%llu", now_ms () - R.t0, R.phase, (unsigned long long) linear,
 		 (unsigned long long) s.os_bytes_live);
-#ifdef ENABLE_WASM_MMAP
 	if (mwpm_active ()) {
 		MwpmStats m;
 		mwpm_get_stats (&m);
@@ -169,7 +164,6 @@ write_sample (void)
 			 m.pages_external);
 		return;
 	}
-#endif
 	fputs (",,,,\n", R.trace);
 }
 
@@ -213,12 +207,8 @@ stress_oom (const char *what)
 static void
 dump_pages (const char *label)
 {
-#ifdef ENABLE_WASM_MMAP
 	if (R.dump && mwpm_active ())
 		mwpm_dump (R.dump, label);
-#else
-	(void) label;
-#endif
 }
 
 /* mwpm's stats after the final full collection, live data still in place. */
@@ -227,13 +217,11 @@ static char mwpm_json[2048];
 static void
 snapshot_mwpm (void)
 {
-#ifdef ENABLE_WASM_MMAP
 	if (mwpm_active ()) {
 		MwpmStats m;
 		mwpm_get_stats (&m);
 		mwpm_stats_to_json (&m, mwpm_json, sizeof (mwpm_json));
 	}
-#endif
 }
 
 /* ---- damage one object (test only) ---- */

@@ -10,9 +10,8 @@
 #include "mono-options.h"
 #include "tap.h"
 
-#ifdef ENABLE_WASM_MMAP
 #include "mono-wasm-pagemgr.h"
-#endif
+#include "mwpm-test-hooks.h"
 
 #include <errno.h>
 
@@ -25,10 +24,8 @@ static int
 use (MonoMmapBackend b)
 {
 	mono_mmap_reset_for_tests ();
-#ifdef ENABLE_WASM_MMAP
 	if (b == MONO_MMAP_BACKEND_MWPM)
 		mwpm_reset_for_tests ();
-#endif
 	current = b;
 	return mono_mmap_select_backend (b, err, sizeof (err));
 }
@@ -46,12 +43,7 @@ all_zero (const void *p, size_t n)
 static bool
 owned_by_mwpm (const void *p)
 {
-#ifdef ENABLE_WASM_MMAP
 	return mwpm_owns (p);
-#else
-	(void)p;
-	return false;
-#endif
 }
 
 /* Every backend: routing follows the option. */
@@ -61,14 +53,11 @@ case_routing (void)
 	for (int on = 0; on <= 1; on++) {
 		mono_options_reset_for_tests ();
 		mono_mmap_reset_for_tests ();
-#ifdef ENABLE_WASM_MMAP
-		mwpm_reset_for_tests ();
-#else
-		if (on)
+		if (on && !MONO_CONFIG_WASM_MMAP)
 			continue;
-#endif
+		mwpm_reset_for_tests ();
 		T_CHECK (mono_options_parse_string (on ? "--mono-wasm-mmap=on" : "--mono-wasm-mmap=off", NULL, err, sizeof (err)) == 0, "%s", err);
-		T_CHECK (mono_options_apply_runtime (err, sizeof (err)) == 0, "%s", err);
+		T_CHECK (mono_options_apply (err, sizeof (err)) == 0, "%s", err);
 		void *p = mono_valloc (NULL, 100000, 0, MONO_MEM_ACCOUNT_OTHER);
 		void *q = mono_valloc_aligned (1 << 20, 1 << 20, MONO_MMAP_NOZERO, MONO_MEM_ACCOUNT_MAJOR);
 		T_CHECK (p && q, "allocations");
@@ -366,9 +355,8 @@ int
 main (void)
 {
 	nbackends = 0;
-#ifdef ENABLE_WASM_MMAP
-	backends[nbackends++] = MONO_MMAP_BACKEND_MWPM;
-#endif
+	if (MONO_CONFIG_WASM_MMAP)
+		backends[nbackends++] = MONO_MMAP_BACKEND_MWPM;
 	backends[nbackends++] = MONO_CONFIG_WASM ? MONO_MMAP_BACKEND_LIBC : MONO_MMAP_BACKEND_POSIX;
 	tap_diag ("backends: %d", nbackends);
 	tap_case ("routing follows --mono-wasm-mmap", case_routing);

@@ -11,7 +11,7 @@
  * memory to 4 GiB. WASI cannot cap the memory mwpm sees: the near-cap cases are skipped there.
  */
 #include "mono-wasm-pagemgr.h"
-#include "mwpm-platform.h"
+#include "mwpm-test-hooks.h"
 #include "tap.h"
 
 #include <errno.h>

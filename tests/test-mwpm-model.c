@@ -9,7 +9,7 @@
  */
 #include "mono-config.h"
 #include "mwpm-model.h"
-#include "mwpm-platform.h"
+#include "mwpm-test-hooks.h"
 #include "tap.h"
 
 #include <inttypes.h>

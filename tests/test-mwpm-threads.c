@@ -7,7 +7,7 @@
  *   test-mwpm-threads [--threads N] [--ops N] [--seed N] [--rounds N]
  */
 #include "mono-wasm-pagemgr.h"
-#include "mwpm-platform.h"
+#include "mwpm-test-hooks.h"
 #include "tap.h"
 
 #include <inttypes.h>

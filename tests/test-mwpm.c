@@ -4,7 +4,7 @@
  * need the host platform's knobs (memory limit, trust declarations) are skipped on wasm.
  */
 #include "mono-wasm-pagemgr.h"
-#include "mwpm-platform.h"
+#include "mwpm-test-hooks.h"
 #include "tap.h"
 
 #include <errno.h>

@@ -49,12 +49,7 @@ case_defaults (void)
 {
 	fresh ();
 	T_CHECK (parse_line (NULL, "", NULL, NULL) == 0, "%s", err);
-	bool want = MONO_CONFIG_WASM &&
-#ifdef ENABLE_WASM_MMAP
-		1;
-#else
-		0;
-#endif
+	bool want = MONO_CONFIG_WASM && MONO_CONFIG_WASM_MMAP;
 	T_CHECK (mono_option_bool ("mono-wasm-mmap") == want, "default for this target");
 	T_CHECK (!mono_option_is_set ("mono-wasm-mmap"), "not set by the user");
 	T_CHECK (mono_option_int ("count") == 5 && mono_option_int ("heap") == 4 << 20, "defaults of registered rows");
@@ -87,7 +82,7 @@ case_bool_forms (void)
 static int
 case_wasm_mmap_forms (void)
 {
-#ifdef ENABLE_WASM_MMAP
+#if MONO_CONFIG_WASM_MMAP
 	const char *on_forms[] = { "--mono-wasm-mmap", "--mono-wasm-mmap=on", "--mono-wasm-mmap=TRUE", "--mono-wasm-mmap=yes", "--mono-wasm-mmap=1" };
 	for (size_t i = 0; i < 5; i++) {
 		fresh ();
@@ -242,10 +237,10 @@ case_backend_after_start (void)
 	fresh ();
 	mono_mmap_reset_for_tests ();
 	T_CHECK (parse_line (NULL, "--mono-wasm-mmap=off", NULL, NULL) == 0, "%s", err);
-	T_CHECK (mono_options_apply_runtime (err, sizeof (err)) == 0, "%s", err);
+	T_CHECK (mono_options_apply (err, sizeof (err)) == 0, "%s", err);
 	void *p = mono_valloc (NULL, 1, 0, MONO_MEM_ACCOUNT_OTHER);
 	T_CHECK (p != NULL, "allocation");
-#ifdef ENABLE_WASM_MMAP
+#if MONO_CONFIG_WASM_MMAP
 	T_CHECK (parse_line (NULL, "--mono-wasm-mmap=on", NULL, NULL) != 0, "switching after start is refused");
 	T_CHECK (strstr (err, "cannot change") != NULL, "clear message: %s", err);
 	T_CHECK (!mono_option_bool ("mono-wasm-mmap"), "the option keeps agreeing with the backend");
@@ -255,7 +250,7 @@ case_backend_after_start (void)
 	         "the layer refuses too: %s", msg);
 #endif
 	T_CHECK (parse_line (NULL, "--mono-wasm-mmap=off", NULL, NULL) == 0, "%s", err);
-	T_CHECK (mono_options_apply_runtime (err, sizeof (err)) == 0, "the same backend again is fine: %s", err);
+	T_CHECK (mono_options_apply (err, sizeof (err)) == 0, "the same backend again is fine: %s", err);
 	T_CHECK (mono_vfree (p, 1, MONO_MEM_ACCOUNT_OTHER) == 0, "free");
 	mono_mmap_reset_for_tests ();
 	return 0;

@@ -11,7 +11,7 @@
  */
 #include "mono-config.h"
 #include "mono-wasm-pagemgr.h"
-#include "mwpm-platform.h"
+#include "mwpm-test-hooks.h"
 #include "tap.h"
 
 #include <emscripten/emmalloc.h>

@@ -25,9 +25,7 @@
 #include "mono-mmap.h"
 #include "mono-options.h"
 #include "sgen-gc.h"
-#ifdef ENABLE_WASM_MMAP
 #include "mono-wasm-pagemgr.h"
-#endif
 #include "tap.h"
 
 #include <errno.h>
@@ -296,7 +294,7 @@ case_mmap_check (void)
 	return 0;
 }
 
-#ifdef ENABLE_WASM_MMAP
+#if MONO_CONFIG_WASM_MMAP
 /* In the pool build, malloc's large chunks are mwpm pages; elsewhere they never are. */
 static int
 case_malloc_source (void)
@@ -354,7 +352,7 @@ main (int argc, char **argv)
 	cap = emscripten_get_heap_max ();
 	tap_diag ("build=%s mmap backend=%s cap=%llu MiB direction=%s", shared_pool ? "pool" : "plain",
 		  mono_mmap_caps ()->name, (unsigned long long)(cap / MiB), direction);
-#ifdef ENABLE_WASM_MMAP
+#if MONO_CONFIG_WASM_MMAP
 	tap_case ("malloc's memory is mwpm's if and only if the build has the shared pool", case_malloc_source);
 #endif
 	/* Without the pool the second phase's outcome is a recorded result, not a claim. */

@@ -12,9 +12,7 @@
 #include "mono-options.h"
 #include "sgen-gc.h"
 
-#ifdef ENABLE_WASM_MMAP
 #include "mono-wasm-pagemgr.h"
-#endif
 
 #include <stdbool.h>
 
@@ -625,7 +623,7 @@ case_fill_drop_refill (void)
 static int
 case_grow_hook (void)
 {
-#ifdef ENABLE_WASM_MMAP
+#if MONO_CONFIG_WASM_MMAP
 	T_CHECK (start_gc ("--sgen-nursery-size=4M") == 0, "start");
 	/* 12 MiB of old objects (under the 16 MiB major allowance), then dropped. */
 	for (int i = 0; i < 12 * 1024; i++) {

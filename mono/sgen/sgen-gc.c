@@ -1,7 +1,7 @@
 /*
  * sgen-gc.c: the collector's entry points: options, start and stop, allocation, the minor
- * (copying) and major (mark-sweep) collections, statistics, and the hook that lets mwpm ask for
- * a collection before it grows the linear memory.
+ * (copying) and major (mark-sweep) collections, statistics, and the hook that lets the mmap
+ * layer's backend ask for a collection before it grows the memory it maps from.
  *
  * Minor collection: every nursery object reachable from the roots, the handles and the
  * remembered set is copied to the major heap (promotion on first survival; no aging), its old
@@ -17,9 +17,6 @@
 #include "mono-config.h"
 #include "mono-options.h"
 
-#ifdef ENABLE_WASM_MMAP
-#include "mono-wasm-pagemgr.h"
-#endif
 #if MONO_CONFIG_THREADS
 #include <pthread.h>
 #endif
@@ -60,7 +57,7 @@ static const MonoOptionDef sgen_options[] = {
 	{ .name = "sgen-verify-expensive", .type = MONO_OPTION_BOOL, .default_value = "off",
 	  .help = "with --sgen-verify: also check that every free slot of the major heap reads zero" },
 	{ .name = "sgen-grow-hook", .type = MONO_OPTION_BOOL, .default_value = "on",
-	  .help = "with mwpm: run a major collection before the linear memory grows when that can free enough" },
+	  .help = "run a major collection before the mmap backend grows its memory when that can free enough" },
 };
 
 static bool running;
@@ -299,11 +296,10 @@ sgen_alloc_array (const SgenVTable *vt, size_t length)
 	return alloc_object (vt, length);
 }
 
-/* ---- the grow hook (mwpm) ---- */
+/* ---- the grow hook ---- */
 
-#ifdef ENABLE_WASM_MMAP
 /*
- * mwpm is about to grow the linear memory by `bytes`. A major collection helps only if the old
+ * The mmap layer's backend is about to grow the memory it maps from by `bytes`. A major collection helps only if the old
  * generation grew by at least that much since the last one (otherwise it cannot free enough),
  * and it may only run on the mutator thread while the mutator is outside sgen (sgen's own
  * requests for memory were decided by the governor already).
@@ -327,7 +323,6 @@ grow_hook (size_t bytes, void *ctx)
 	_sgen_os_fill_stats (&after);
 	return after.os_bytes_freed > before.os_bytes_freed;
 }
-#endif
 
 /* ---- start, stop, stats ---- */
 
@@ -358,10 +353,9 @@ sgen_init (char *err, size_t errlen)
 #if MONO_CONFIG_THREADS
 	mutator = pthread_self ();
 #endif
-#ifdef ENABLE_WASM_MMAP
-	if (mono_mmap_caps ()->backend == MONO_MMAP_BACKEND_MWPM && mono_option_bool ("sgen-grow-hook"))
-		mwpm_set_grow_hook (grow_hook, NULL);
-#endif
+	/* Backends that never grow memory of their own have no hook to run (ENOTSUP). */
+	if (mono_option_bool ("sgen-grow-hook"))
+		(void) mono_mmap_set_grow_hook (grow_hook, NULL);
 	return 0;
 }
 
@@ -370,10 +364,7 @@ sgen_shutdown (void)
 {
 	if (!running)
 		return;
-#ifdef ENABLE_WASM_MMAP
-	if (mono_mmap_caps ()->backend == MONO_MMAP_BACKEND_MWPM)
-		mwpm_set_grow_hook (NULL, NULL);
-#endif
+	(void) mono_mmap_set_grow_hook (NULL, NULL);
 	running = false;
 	_sgen_nursery_shutdown ();
 	_sgen_major_shutdown ();

@@ -53,7 +53,7 @@ sgen_last_error (void)
 void *
 _sgen_xrealloc (void *p, size_t size)
 {
-	/* Busy: with one page pool, malloc may reach mwpm's grow hook, which must not collect in the
+	/* Busy: with one page pool, malloc may reach the mmap backend's grow hook, which must not collect in the
 	 * middle of sgen's bookkeeping (a remembered-set entry being added, a handle being made). */
 	_sgen_busy++;
 	void *q = realloc (p, size);

@@ -2,8 +2,8 @@
  * sgen-records.c: fixed-size records for the collector's own metadata (the major heap's batch
  * records), carved from OS memory (account INTERNAL) in slabs, never from malloc.
  *
- * Why not malloc: on wasm, a malloc that grows its heap between two of mwpm's sbrk calls splits
- * mwpm's memory, and the leftover pages of each mwpm chunk are stranded below the foreign ones
+ * Why not malloc: on wasm, a malloc that grows its heap between two of the page layer's sbrk
+ * calls splits its memory, and the leftover pages of each chunk are stranded below the foreign ones
  * (measured on wasm with sgen-stress --workloads=startup: 150 MB of linear memory with a malloc
  * per batch, 105 MB without, the same as the libc-mmap mode).
  * Free records are chained through their first word; slabs go back to the OS at shutdown.

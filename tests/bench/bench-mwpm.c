@@ -48,7 +48,7 @@
  * so on stderr when it was not.
  */
 #include "mono-wasm-pagemgr.h"
-#include "mwpm-platform.h"
+#include "mwpm-test-hooks.h"
 #include "../test-rng.h"
 
 #include <errno.h>

@@ -6,7 +6,7 @@
  * ("Growth") quotes its output. Not a test: tests/test-mwpm-growth.c checks the rule.
  */
 #include "mono-wasm-pagemgr.h"
-#include "mwpm-platform.h"
+#include "mwpm-test-hooks.h"
 #include "../test-args.h"
 
 #include <errno.h>

@@ -47,8 +47,22 @@ struct MonoOptionDef {
 	MonoOptionCurrent current; /* may be NULL: the table's value is the value in force */
 };
 
-/* Adds rows to the table (the pointer must stay valid). The runtime's own rows
- * (mono-wasm-mmap, ...) are always present. -1 when a name is already registered. */
+/* Rows registered together: a module's (the mmap layer's --mono-wasm-mmap, sgen's) or a
+ * program's. apply (may be NULL) puts the rows' values into effect when mono_options_apply runs,
+ * after parsing: 0, or -1 with a message in err. builtin: rows a module registers at load time
+ * (from a constructor), so that every program accepts them from its first parse on; they stay
+ * through mono_options_reset_for_tests. */
+typedef struct {
+	const MonoOptionDef *defs;
+	size_t count;
+	int (*apply) (char *err, size_t errlen);
+	bool builtin;
+} MonoOptionTable;
+
+/* Adds a table (the pointers must stay valid; the struct is copied). -1 when a name is already
+ * registered or the table is full (8 tables, 64 rows). Safe to call before main. */
+int mono_options_register_table (const MonoOptionTable *table);
+/* A table without apply. */
 int mono_options_register (const MonoOptionDef *defs, size_t count);
 
 /* Parses MONO_ENV_OPTIONS (env may be NULL: read from getenv) then argv[1..argc).
@@ -72,13 +86,13 @@ bool mono_option_is_set (const char *name);
 void mono_options_print_help (FILE *out);
 
 /* The usual start of a program: parses, prints the help or an error (exit status 2), and
- * applies the runtime's options (the mmap backend). Returns 0 to go on, 1 when --help-options
+ * applies the tables' values (mono_options_apply). Returns 0 to go on, 1 when --help-options
  * was printed (exit 0), 2 on error. */
 int mono_options_startup (int *argc, char **argv);
-/* Applies the runtime's own options (selects the mmap backend). -1 with err when refused. */
-int mono_options_apply_runtime (char *err, size_t errlen);
+/* Runs every table's apply, in order of registration; stops at the first refusal: -1 with err. */
+int mono_options_apply (char *err, size_t errlen);
 
-/* Tests only: back to defaults, extra rows forgotten. */
+/* Tests only: back to defaults, every table but the builtin ones forgotten. */
 void mono_options_reset_for_tests (void);
 
 #endif

@@ -107,6 +107,9 @@ int mwpm_owns (const void *addr);
 
 void mwpm_get_stats (MwpmStats *out);
 
+/* Bytes of the linear memory mwpm grows (wasm: memory.size; native: the simulated memory). */
+uint64_t mwpm_memory_bytes (void);
+
 /* 0 when the page table, bitmap, summary tree and stats agree; otherwise prints what is wrong
  * to stderr and returns the number of problems found. */
 int mwpm_check_invariants (void);
@@ -159,13 +162,6 @@ int mwpm_dump (FILE *out, const char *label);
 typedef int (*MwpmGrowHook) (size_t bytes, void *ctx);
 void mwpm_set_grow_hook (MwpmGrowHook hook, void *ctx);
 
-/* ---- For tests only ---- */
-
-/* Forgets every page (all become NOT_OURS) and zeroes the stats. Memory already taken from sbrk
- * is not given back. Not thread-safe with concurrent mwpm calls. */
-void mwpm_reset_for_tests (void);
-
-/* Summary-tree node visits of the last allocation or free made by this process (any thread). */
-uint64_t mwpm_last_op_index_visits (void);
+/* Resets, counters and platform knobs for tests: mwpm-test-hooks.h. */
 
 #endif

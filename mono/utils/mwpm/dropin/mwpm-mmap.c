@@ -31,7 +31,7 @@
  */
 #include "mono-config.h"
 #include "mono-wasm-pagemgr.h"
-#include "mwpm-lock.h"
+#include "mono-spin-lock.h"
 #include "mwpm-platform.h"
 
 #include <errno.h>
@@ -57,7 +57,7 @@ typedef struct LibcMap {
 	struct LibcMap *next;
 } LibcMap;
 
-static MwpmLock lock = MWPM_LOCK_INIT;
+static MonoSpinLock lock = MONO_SPIN_LOCK_INIT;
 static uint64_t ours[PAGES / 64];
 static LibcMap *libc_maps;
 
@@ -143,10 +143,10 @@ map_file (void *addr, size_t len, int prot, int flags, int fd, off_t off)
 	}
 	rec->addr = (uintptr_t)p;
 	rec->len = len;
-	mwpm_lock (&lock);
+	mono_spin_lock (&lock);
 	rec->next = libc_maps;
 	libc_maps = rec;
-	mwpm_unlock (&lock);
+	mono_spin_unlock (&lock);
 	return p;
 }
 
@@ -167,9 +167,9 @@ mmap (void *addr, size_t len, int prot, int flags, int fd, off_t off)
 		}
 		size_t first, end;
 		page_span (a, len, &first, &end);
-		mwpm_lock (&lock);
+		mono_spin_lock (&lock);
 		bool owned = all_ours (first, end);
-		mwpm_unlock (&lock);
+		mono_spin_unlock (&lock);
 		if (!owned) {
 			errno = ENOMEM;
 			return MAP_FAILED;
@@ -191,9 +191,9 @@ mmap (void *addr, size_t len, int prot, int flags, int fd, off_t off)
 	}
 	size_t first, end;
 	page_span ((uintptr_t)p, len, &first, &end);
-	mwpm_lock (&lock);
+	mono_spin_lock (&lock);
 	set_ours (first, end - first, true);
-	mwpm_unlock (&lock);
+	mono_spin_unlock (&lock);
 	return p;
 }
 
@@ -205,25 +205,25 @@ munmap (void *addr, size_t len)
 		errno = EINVAL;
 		return -1;
 	}
-	mwpm_lock (&lock);
+	mono_spin_lock (&lock);
 	LibcMap **link;
 	LibcMap *m = libc_overlap (a, len, &link);
 	if (m) {
 		/* M2: libc gets back exactly what it mapped, or nothing. A length that rounds to the
 		 * same number of pages (sysconf's page size, 64 KiB) is the same mapping. */
 		if (m->addr != a || (m->len + LIBC_PAGE - 1) / LIBC_PAGE != (len + LIBC_PAGE - 1) / LIBC_PAGE) {
-			mwpm_unlock (&lock);
+			mono_spin_unlock (&lock);
 			errno = EINVAL;
 			return -1;
 		}
 		*link = m->next;
-		mwpm_unlock (&lock);
+		mono_spin_unlock (&lock);
 		int rc = emscripten_builtin_munmap (addr, m->len);
 		free (m);
 		return rc;
 	}
 	if (a % PAGE) {
-		mwpm_unlock (&lock);
+		mono_spin_unlock (&lock);
 		errno = EINVAL;
 		return -1;
 	}
@@ -232,11 +232,11 @@ munmap (void *addr, size_t len)
 	/* Each run of our pages leaves `ours` under the lock, then goes back to mwpm. */
 	while (next_run (&p, end, &run)) {
 		set_ours (run, p - run, false);
-		mwpm_unlock (&lock);
+		mono_spin_unlock (&lock);
 		mwpm_free_range ((void *)(run * PAGE), (p - run) * PAGE);
-		mwpm_lock (&lock);
+		mono_spin_lock (&lock);
 	}
-	mwpm_unlock (&lock);
+	mono_spin_unlock (&lock);
 	return 0;
 }
 
@@ -268,9 +268,9 @@ madvise (void *addr, size_t len, int advice)
 	size_t p, end, run;
 	page_span (a, len, &p, &end);
 	mwpm_platform_bulk_ready ((uint64_t)end * PAGE);
-	mwpm_lock (&lock);
+	mono_spin_lock (&lock);
 	while (next_run (&p, end, &run))
 		memset ((void *)(run * PAGE), 0, (p - run) * PAGE);
-	mwpm_unlock (&lock);
+	mono_spin_unlock (&lock);
 	return 0;
 }

@@ -17,7 +17,7 @@
  */
 #include "mono-config.h"
 #include "mono-mmap-backend.h"
-#include "mwpm-lock.h"
+#include "mono-spin-lock.h"
 
 #if MONO_CONFIG_WASM
 
@@ -44,7 +44,7 @@ static atomic_uint_fast64_t zeroed_bytes;
 
 /* emscripten 3.1.6's mmap/munmap crash inside dlfree when several threads map and unmap at once
  * (tests/test-dropin-mmap.c, libc variant): this backend never calls them concurrently. */
-static MwpmLock libc_lock = MWPM_LOCK_INIT;
+static MonoSpinLock libc_lock = MONO_SPIN_LOCK_INIT;
 
 static int
 libc_map (size_t len, size_t align, bool zero, MonoMapping *out)
@@ -54,9 +54,9 @@ libc_map (size_t len, size_t align, bool zero, MonoMapping *out)
 	size_t total = len + extra;
 	if (total < len)
 		return ENOMEM;
-	mwpm_lock (&libc_lock);
+	mono_spin_lock (&libc_lock);
 	void *p = LIBC_MMAP (NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	mwpm_unlock (&libc_lock);
+	mono_spin_unlock (&libc_lock);
 	if (p == MAP_FAILED)
 		return ENOMEM;
 	uintptr_t start = (uintptr_t)p;
@@ -69,9 +69,9 @@ libc_map (size_t len, size_t align, bool zero, MonoMapping *out)
 static int
 libc_unmap (uintptr_t addr, size_t len)
 {
-	mwpm_lock (&libc_lock);
+	mono_spin_lock (&libc_lock);
 	int rc = LIBC_MUNMAP ((void *)addr, len) == 0 ? 0 : errno;
-	mwpm_unlock (&libc_lock);
+	mono_spin_unlock (&libc_lock);
 	return rc;
 }
 

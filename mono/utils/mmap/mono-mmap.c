@@ -21,7 +21,7 @@
 #include "mono-config.h"
 #include "mono-mmap-backend.h"
 #include "mono-mmap-ranges.h"
-#include "mwpm-lock.h"
+#include "mono-spin-lock.h"
 #include "mono-problem-log.h"
 
 #include <errno.h>
@@ -30,14 +30,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct {
-	MwpmLock lock;
+/* The layer's state: one lock over all of it (backend choice, registry, accounts). */
+typedef struct {
+	MonoSpinLock lock;
 	const MonoMmapBackendOps *ops;
 	atomic_bool started;   /* a mapping was made: the backend is fixed from now on */
 	unsigned mapping;      /* map calls in flight: the backend cannot change under them */
 	MonoMmapRanges ranges;
 	MonoMmapStats stats;
-} L = { .lock = MWPM_LOCK_INIT };
+} MonoMmapLayer;
+
+static MonoMmapLayer layer = { .lock = MONO_SPIN_LOCK_INIT };
+
+void _mono_mmap_register_option (void);
+
+/* --mono-wasm-mmap is the layer's option (mono-mmap-option.c), in the table before main. */
+__attribute__ ((constructor)) static void
+register_option (void)
+{
+	_mono_mmap_register_option ();
+}
 
 static const char *const account_names[MONO_MEM_ACCOUNT_COUNT] = {
 	"nursery", "major", "los", "internal", "other",
@@ -82,7 +94,7 @@ mono_mmap_backend_for_option (bool wasm_mmap_on)
 static MonoMmapBackend
 default_backend (void)
 {
-#if MONO_CONFIG_WASM && defined(ENABLE_WASM_MMAP)
+#if MONO_CONFIG_WASM && MONO_CONFIG_WASM_MMAP
 	return MONO_MMAP_BACKEND_MWPM;
 #else
 	return mono_mmap_backend_for_option (false);
@@ -93,9 +105,10 @@ default_backend (void)
 static const MonoMmapBackendOps *
 ops_locked (void)
 {
-	if (!L.ops)
-		L.ops = getter_for (default_backend ()) ();
-	return L.ops;
+	MONO_ASSERT_LOCK_HELD (&layer.lock);
+	if (!layer.ops)
+		layer.ops = getter_for (default_backend ()) ();
+	return layer.ops;
 }
 
 int
@@ -110,32 +123,32 @@ mono_mmap_select_backend (MonoMmapBackend backend, char *err, size_t errlen)
 		return -1;
 	}
 	int rc = 0;
-	mwpm_lock (&L.lock);
+	mono_spin_lock (&layer.lock);
 	const MonoMmapBackendOps *want = get ();
-	if ((atomic_load (&L.started) || L.mapping) && L.ops != want) {
+	if ((atomic_load (&layer.started) || layer.mapping) && layer.ops != want) {
 		snprintf (err, errlen, "the memory backend cannot change to '%s' once memory has been allocated through '%s'",
-		          want->caps.name, L.ops->caps.name);
+		          want->caps.name, layer.ops->caps.name);
 		rc = -1;
 	} else {
-		L.ops = want;
+		layer.ops = want;
 	}
-	mwpm_unlock (&L.lock);
+	mono_spin_unlock (&layer.lock);
 	return rc;
 }
 
 const MonoMmapCaps *
 mono_mmap_caps (void)
 {
-	mwpm_lock (&L.lock);
+	mono_spin_lock (&layer.lock);
 	const MonoMmapBackendOps *ops = ops_locked ();
-	mwpm_unlock (&L.lock);
+	mono_spin_unlock (&layer.lock);
 	return &ops->caps;
 }
 
 bool
 mono_mmap_started (void)
 {
-	return atomic_load (&L.started);
+	return atomic_load (&layer.started);
 }
 
 size_t
@@ -152,27 +165,27 @@ static bool
 lock_with_room (void)
 {
 	for (;;) {
-		mwpm_lock (&L.lock);
-		if (L.ranges.count < L.ranges.capacity)
+		mono_spin_lock (&layer.lock);
+		if (layer.ranges.count < layer.ranges.capacity)
 			return true;
-		size_t cap = L.ranges.capacity;
-		mwpm_unlock (&L.lock);
+		size_t cap = layer.ranges.capacity;
+		mono_spin_unlock (&layer.lock);
 		size_t want = cap ? cap * 2 : 64;
 		MonoMmapRange *fresh = malloc (want * sizeof (MonoMmapRange));
-		mwpm_lock (&L.lock);
+		mono_spin_lock (&layer.lock);
 		if (!fresh)
 			return false;
 		MonoMmapRange *old = NULL;
-		if (L.ranges.capacity == cap) {
+		if (layer.ranges.capacity == cap) {
 			/* Nobody grew it meanwhile: move the ranges over. */
-			if (L.ranges.count)
-				memcpy (fresh, L.ranges.items, L.ranges.count * sizeof (MonoMmapRange));
-			old = L.ranges.items;
-			L.ranges.items = fresh;
-			L.ranges.capacity = want;
+			if (layer.ranges.count)
+				memcpy (fresh, layer.ranges.items, layer.ranges.count * sizeof (MonoMmapRange));
+			old = layer.ranges.items;
+			layer.ranges.items = fresh;
+			layer.ranges.capacity = want;
 			fresh = NULL;
 		}
-		mwpm_unlock (&L.lock);
+		mono_spin_unlock (&layer.lock);
 		free (old);
 		free (fresh);
 	}
@@ -181,9 +194,9 @@ lock_with_room (void)
 static void *
 refuse (int err)
 {
-	mwpm_lock (&L.lock);
-	L.stats.rejected_calls++;
-	mwpm_unlock (&L.lock);
+	mono_spin_lock (&layer.lock);
+	layer.stats.rejected_calls++;
+	mono_spin_unlock (&layer.lock);
 	errno = err;
 	return NULL;
 }
@@ -199,10 +212,10 @@ valloc_args_ok (size_t size, size_t alignment, int flags, MonoMemAccountType typ
 static const MonoMmapBackendOps *
 begin_map (void)
 {
-	mwpm_lock (&L.lock);
+	mono_spin_lock (&layer.lock);
 	const MonoMmapBackendOps *ops = ops_locked ();
-	L.mapping++;
-	mwpm_unlock (&L.lock);
+	layer.mapping++;
+	mono_spin_unlock (&layer.lock);
 	return ops;
 }
 
@@ -221,17 +234,18 @@ map_pages (const MonoMmapBackendOps *ops, size_t size, size_t alignment, int fla
 static void
 register_locked (const MonoMapping *m, MonoMemAccountType type, bool whole_only)
 {
+	MONO_ASSERT_LOCK_HELD (&layer.lock);
 	MonoMmapRange r = { .start = m->addr, .len = m->len, .orig = m->orig, .orig_len = m->orig_len,
 	                    .type = (uint8_t)type, .whole_only = whole_only };
-	mono_mmap_ranges_insert (&L.ranges, r);
-	L.stats.live_bytes[type] += m->len;
-	L.stats.live_total += m->len;
-	if (L.stats.live_total > L.stats.peak_total)
-		L.stats.peak_total = L.stats.live_total;
-	L.stats.bytes_allocated += m->len;
-	L.stats.backend_bytes_live += m->orig_len;
-	L.stats.allocs++;
-	atomic_store (&L.started, true);
+	mono_mmap_ranges_insert (&layer.ranges, r);
+	layer.stats.live_bytes[type] += m->len;
+	layer.stats.live_total += m->len;
+	if (layer.stats.live_total > layer.stats.peak_total)
+		layer.stats.peak_total = layer.stats.live_total;
+	layer.stats.bytes_allocated += m->len;
+	layer.stats.backend_bytes_live += m->orig_len;
+	layer.stats.allocs++;
+	atomic_store (&layer.started, true);
 }
 
 /* A failed call changes nothing: the backend stays open to a change of choice. */
@@ -247,17 +261,17 @@ valloc_common (size_t size, size_t alignment, int flags, MonoMemAccountType type
 		err = ENOMEM;
 		ops->unmap (m.orig, m.orig_len);
 	} else if (err) {
-		mwpm_lock (&L.lock);
+		mono_spin_lock (&layer.lock);
 	}
-	L.mapping--;
+	layer.mapping--;
 	if (err) {
-		L.stats.failed_allocs++;
-		mwpm_unlock (&L.lock);
+		layer.stats.failed_allocs++;
+		mono_spin_unlock (&layer.lock);
 		errno = err;
 		return NULL;
 	}
 	register_locked (&m, type, !ops->caps.partial_free);
-	mwpm_unlock (&L.lock);
+	mono_spin_unlock (&layer.lock);
 	return (void *)m.addr;
 }
 
@@ -285,20 +299,21 @@ static int
 find_freeable_locked (const MonoMmapBackendOps *ops, uintptr_t a, size_t size, MonoMemAccountType type, bool room,
 		      size_t *index, size_t *len)
 {
+	MONO_ASSERT_LOCK_HELD (&layer.lock);
 	size_t page = ops->caps.page_size;
 	if (size == 0 || (a & (page - 1)) || (unsigned)type >= MONO_MEM_ACCOUNT_COUNT || size > SIZE_MAX - (page - 1))
 		return EINVAL;
 	*len = (size + page - 1) & ~(page - 1);
-	*index = mono_mmap_ranges_find (&L.ranges, a);
-	if (*index == L.ranges.count)
+	*index = mono_mmap_ranges_find (&layer.ranges, a);
+	if (*index == layer.ranges.count)
 		return EINVAL;
-	const MonoMmapRange *r = &L.ranges.items[*index];
+	const MonoMmapRange *r = &layer.ranges.items[*index];
 	if (!mono_mmap_range_holds (r, a, *len) || r->type != type)
 		return EINVAL;
 	bool whole = r->start == a && r->len == *len;
 	if (!whole && r->whole_only)
 		return EINVAL;
-	if (!room && mono_mmap_ranges_cut_splits (&L.ranges, *index, a, *len))
+	if (!room && mono_mmap_ranges_cut_splits (&layer.ranges, *index, a, *len))
 		return ENOMEM;
 	return 0;
 }
@@ -312,34 +327,48 @@ mono_vfree (void *addr, size_t size, MonoMemAccountType type)
 	const MonoMmapBackendOps *ops = ops_locked ();
 	size_t i, len;
 	int err = find_freeable_locked (ops, a, size, type, room, &i, &len);
-	MonoMmapRange r = err ? (MonoMmapRange){ 0 } : L.ranges.items[i];
+	MonoMmapRange r = err ? (MonoMmapRange){ 0 } : layer.ranges.items[i];
 	/* A whole-only range goes back as the backend made it. */
 	bool as_made = !err && r.whole_only;
 	if (!err)
 		err = as_made ? ops->unmap (r.orig, r.orig_len) : ops->unmap (a, len);
 	if (err) {
-		L.stats.rejected_calls++;
-		mwpm_unlock (&L.lock);
+		layer.stats.rejected_calls++;
+		mono_spin_unlock (&layer.lock);
 		errno = err;
 		return -1;
 	}
-	mono_mmap_ranges_cut (&L.ranges, i, a, len);
-	L.stats.live_bytes[type] -= len;
-	L.stats.live_total -= len;
-	L.stats.bytes_freed += len;
-	L.stats.backend_bytes_live -= as_made ? r.orig_len : len;
-	L.stats.frees++;
-	mwpm_unlock (&L.lock);
+	mono_mmap_ranges_cut (&layer.ranges, i, a, len);
+	layer.stats.live_bytes[type] -= len;
+	layer.stats.live_total -= len;
+	layer.stats.bytes_freed += len;
+	layer.stats.backend_bytes_live -= as_made ? r.orig_len : len;
+	layer.stats.frees++;
+	mono_spin_unlock (&layer.lock);
+	return 0;
+}
+
+int
+mono_mmap_set_grow_hook (MonoMmapGrowHook hook, void *ctx)
+{
+	mono_spin_lock (&layer.lock);
+	const MonoMmapBackendOps *ops = ops_locked ();
+	mono_spin_unlock (&layer.lock);
+	int err = ops->set_grow_hook ? ops->set_grow_hook (hook, ctx) : ENOTSUP;
+	if (err) {
+		errno = err;
+		return -1;
+	}
 	return 0;
 }
 
 void
 mono_mmap_get_stats (MonoMmapStats *out)
 {
-	mwpm_lock (&L.lock);
+	mono_spin_lock (&layer.lock);
 	const MonoMmapBackendOps *ops = ops_locked ();
-	*out = L.stats;
-	mwpm_unlock (&L.lock);
+	*out = layer.stats;
+	mono_spin_unlock (&layer.lock);
 	out->bytes_zeroed = ops->bytes_zeroed ? ops->bytes_zeroed () : 0;
 }
 
@@ -349,9 +378,9 @@ mono_mmap_linear_memory_bytes (void)
 #if MONO_CONFIG_WASM
 	return (uint64_t)__builtin_wasm_memory_size (0) * 65536u;
 #else
-	mwpm_lock (&L.lock);
+	mono_spin_lock (&layer.lock);
 	const MonoMmapBackendOps *ops = ops_locked ();
-	mwpm_unlock (&L.lock);
+	mono_spin_unlock (&layer.lock);
 	return ops->memory_bytes ? ops->memory_bytes () : 0;
 #endif
 }
@@ -360,15 +389,16 @@ mono_mmap_linear_memory_bytes (void)
 static void
 check_ranges_locked (const MonoMmapBackendOps *ops, MonoProblemLog *log, uint64_t *by_type, uint64_t *backend)
 {
+	MONO_ASSERT_LOCK_HELD (&layer.lock);
 	size_t bad = 0;
-	int problems = mono_mmap_ranges_check (&L.ranges, ops->caps.page_size, &bad);
+	int problems = mono_mmap_ranges_check (&layer.ranges, ops->caps.page_size, &bad);
 	if (problems) {
-		const MonoMmapRange *r = &L.ranges.items[bad];
+		const MonoMmapRange *r = &layer.ranges.items[bad];
 		mono_problem (log, "mono-mmap: R1: %d bad range(s), the first %zu [%#lx, +%zu)\n", problems, bad,
 		              (unsigned long)r->start, r->len);
 	}
-	for (size_t i = 0; i < L.ranges.count; i++) {
-		const MonoMmapRange *r = &L.ranges.items[i];
+	for (size_t i = 0; i < layer.ranges.count; i++) {
+		const MonoMmapRange *r = &layer.ranges.items[i];
 		if (r->type >= MONO_MEM_ACCOUNT_COUNT) {
 			mono_problem (log, "mono-mmap: R1: range %zu has account type %u\n", i, r->type);
 			continue;
@@ -394,23 +424,23 @@ mono_mmap_check (void)
 	MonoProblemLog log = { 0 };
 	uint64_t by_type[MONO_MEM_ACCOUNT_COUNT] = { 0 };
 	uint64_t backend = 0;
-	mwpm_lock (&L.lock);
+	mono_spin_lock (&layer.lock);
 	const MonoMmapBackendOps *ops = ops_locked ();
 	check_ranges_locked (ops, &log, by_type, &backend);
 	uint64_t total = 0;
 	for (int t = 0; t < MONO_MEM_ACCOUNT_COUNT; t++) {
 		total += by_type[t];
-		if (by_type[t] != L.stats.live_bytes[t]) {
+		if (by_type[t] != layer.stats.live_bytes[t]) {
 			mono_problem (&log, "mono-mmap: R2: %s: ranges hold %llu bytes, accounted %llu\n", account_names[t],
-			         (unsigned long long)by_type[t], (unsigned long long)L.stats.live_bytes[t]);
+			         (unsigned long long)by_type[t], (unsigned long long)layer.stats.live_bytes[t]);
 		}
 	}
-	if (total != L.stats.live_total || backend != L.stats.backend_bytes_live) {
+	if (total != layer.stats.live_total || backend != layer.stats.backend_bytes_live) {
 		mono_problem (&log, "mono-mmap: R2/R3: totals %llu/%llu, backend %llu/%llu\n", (unsigned long long)total,
-		         (unsigned long long)L.stats.live_total, (unsigned long long)backend,
-		         (unsigned long long)L.stats.backend_bytes_live);
+		         (unsigned long long)layer.stats.live_total, (unsigned long long)backend,
+		         (unsigned long long)layer.stats.backend_bytes_live);
 	}
-	mwpm_unlock (&L.lock);
+	mono_spin_unlock (&layer.lock);
 	int problems = mono_problem_log_print (&log, "mono_mmap_check");
 	if (ops->check)
 		problems += ops->check ();
@@ -420,21 +450,21 @@ mono_mmap_check (void)
 void
 mono_mmap_reset_for_tests (void)
 {
-	mwpm_lock (&L.lock);
-	if (L.ops) {
-		for (size_t i = 0; i < L.ranges.count; i++) {
-			const MonoMmapRange *r = &L.ranges.items[i];
+	mono_spin_lock (&layer.lock);
+	if (layer.ops) {
+		for (size_t i = 0; i < layer.ranges.count; i++) {
+			const MonoMmapRange *r = &layer.ranges.items[i];
 			if (r->whole_only)
-				L.ops->unmap (r->orig, r->orig_len);
+				layer.ops->unmap (r->orig, r->orig_len);
 			else
-				L.ops->unmap (r->start, r->len);
+				layer.ops->unmap (r->start, r->len);
 		}
 	}
-	free (L.ranges.items);
-	L.ranges = (MonoMmapRanges){ 0 };
-	L.mapping = 0;
-	memset (&L.stats, 0, sizeof (L.stats));
-	L.ops = NULL;
-	atomic_store (&L.started, false);
-	mwpm_unlock (&L.lock);
+	free (layer.ranges.items);
+	layer.ranges = (MonoMmapRanges){ 0 };
+	layer.mapping = 0;
+	memset (&layer.stats, 0, sizeof (layer.stats));
+	layer.ops = NULL;
+	atomic_store (&layer.started, false);
+	mono_spin_unlock (&layer.lock);
 }

@@ -4,9 +4,7 @@
  * Parsing stages every value in a scratch copy of the values and commits only when every word
  * was accepted, so a bad option leaves the previous values untouched.
  */
-#include "mono-config.h"
 #include "mono-options.h"
-#include "mono-mmap.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -18,25 +16,6 @@
 #define MAX_TABLES 8
 #define MAX_OPTIONS 64
 
-static int check_wasm_mmap (const MonoOptionDef *def, MonoOptionValue v, char *err, size_t errlen);
-static MonoOptionValue current_wasm_mmap (const MonoOptionDef *def, MonoOptionValue stored);
-
-/* The runtime's own rows. */
-static const MonoOptionDef runtime_options[] = {
-	{ .name = "mono-wasm-mmap", .type = MONO_OPTION_BOOL,
-#if MONO_CONFIG_WASM && defined(ENABLE_WASM_MMAP)
-	  .default_value = "on",
-#else
-	  .default_value = "off",
-#endif
-#if MONO_CONFIG_WASM
-	  .help = "GC memory from mwpm, the wasm page manager (on) or from libc's mmap (off)",
-#else
-	  .help = "GC memory from mwpm over a simulated wasm linear memory (on) or from the OS's mmap (off)",
-#endif
-	  .check = check_wasm_mmap, .current = current_wasm_mmap },
-};
-
 typedef struct {
 	const MonoOptionDef *def;
 	MonoOptionValue value;
@@ -44,45 +23,14 @@ typedef struct {
 	bool set;
 } Slot;
 
+/* The table of tables and the values. Rows keep the order of registration. */
 static struct {
-	const MonoOptionDef *tables[MAX_TABLES];
-	size_t table_sizes[MAX_TABLES];
+	MonoOptionTable tables[MAX_TABLES];
 	size_t ntables;
 	Slot slots[MAX_OPTIONS];
 	size_t nslots;
 	bool defaults_loaded;
 } O;
-
-static int
-check_wasm_mmap (const MonoOptionDef *def, MonoOptionValue v, char *err, size_t errlen)
-{
-	(void)def;
-#ifndef ENABLE_WASM_MMAP
-	if (v.b) {
-		snprintf (err, errlen, "--mono-wasm-mmap=on: this build has no wasm mmap (it was built with -Dwasm_mmap=disabled)");
-		return -1;
-	}
-#endif
-	/* Refused here, before the value is taken, so that the option never disagrees with the
-	 * backend in use. */
-	if (mono_mmap_started () && mono_mmap_caps ()->backend != mono_mmap_backend_for_option (v.b)) {
-		snprintf (err, errlen, "--mono-wasm-mmap=%s: the memory backend cannot change once memory has been allocated through '%s'",
-		          v.b ? "on" : "off", mono_mmap_caps ()->name);
-		return -1;
-	}
-	return 0;
-}
-
-/* Once memory was allocated, the backend in use is the truth, whatever the table holds (it may
- * have been chosen by mono_mmap_select_backend, without the table). */
-static MonoOptionValue
-current_wasm_mmap (const MonoOptionDef *def, MonoOptionValue stored)
-{
-	(void)def;
-	if (mono_mmap_started ())
-		stored.b = mono_mmap_caps ()->backend == MONO_MMAP_BACKEND_MWPM;
-	return stored;
-}
 
 static const char *
 type_name (MonoOptionType t)
@@ -101,17 +49,6 @@ type_name (MonoOptionType t)
 
 static int parse_value (const MonoOptionDef *def, const char *text, bool checked, MonoOptionValue *out, char *err,
 			size_t errlen);
-
-/* The runtime's own rows are always the first table. */
-static void
-add_runtime_table (void)
-{
-	if (O.ntables == 0) {
-		O.tables[0] = runtime_options;
-		O.table_sizes[0] = sizeof (runtime_options) / sizeof (runtime_options[0]);
-		O.ntables = 1;
-	}
-}
 
 /* Appends a slot holding the row's default; a default that does not parse is a program error.
  * The row's check is not run: it judges values against the program's state, which must never
@@ -136,11 +73,10 @@ load_slots (void)
 	if (O.defaults_loaded)
 		return;
 	O.defaults_loaded = true;
-	add_runtime_table ();
 	O.nslots = 0;
 	for (size_t t = 0; t < O.ntables; t++) {
-		for (size_t i = 0; i < O.table_sizes[t] && O.nslots < MAX_OPTIONS; i++)
-			add_slot (&O.tables[t][i]);
+		for (size_t i = 0; i < O.tables[t].count && O.nslots < MAX_OPTIONS; i++)
+			add_slot (&O.tables[t].defs[i]);
 	}
 }
 
@@ -156,35 +92,48 @@ find_slot (const char *name, size_t len)
 	return NULL;
 }
 
-int
-mono_options_register (const MonoOptionDef *defs, size_t count)
+/* Is `name` a row of a registered table, or of defs[0..upto)? */
+static bool
+name_taken (const char *name, const MonoOptionDef *defs, size_t upto)
 {
-	add_runtime_table ();
+	for (size_t t = 0; t < O.ntables; t++)
+		for (size_t j = 0; j < O.tables[t].count; j++)
+			if (strcmp (O.tables[t].defs[j].name, name) == 0)
+				return true;
+	for (size_t j = 0; j < upto; j++)
+		if (strcmp (defs[j].name, name) == 0)
+			return true;
+	return false;
+}
+
+int
+mono_options_register_table (const MonoOptionTable *table)
+{
 	if (O.ntables == MAX_TABLES)
 		return -1;
 	size_t total = 0;
 	for (size_t t = 0; t < O.ntables; t++)
-		total += O.table_sizes[t];
-	if (total + count > MAX_OPTIONS)
+		total += O.tables[t].count;
+	if (total + table->count > MAX_OPTIONS)
 		return -1;
-	for (size_t i = 0; i < count; i++) {
-		for (size_t t = 0; t < O.ntables; t++)
-			for (size_t j = 0; j < O.table_sizes[t]; j++)
-				if (strcmp (O.tables[t][j].name, defs[i].name) == 0)
-					return -1;
-		for (size_t j = 0; j < i; j++)
-			if (strcmp (defs[j].name, defs[i].name) == 0)
-				return -1;
+	for (size_t i = 0; i < table->count; i++) {
+		if (name_taken (table->defs[i].name, table->defs, i))
+			return -1;
 	}
-	O.tables[O.ntables] = defs;
-	O.table_sizes[O.ntables] = count;
-	O.ntables++;
+	O.tables[O.ntables++] = *table;
 	/* Keep values already set; add the new rows with their defaults. */
 	if (O.defaults_loaded) {
-		for (size_t i = 0; i < count; i++)
-			add_slot (&defs[i]);
+		for (size_t i = 0; i < table->count; i++)
+			add_slot (&table->defs[i]);
 	}
 	return 0;
+}
+
+int
+mono_options_register (const MonoOptionDef *defs, size_t count)
+{
+	MonoOptionTable table = { .defs = defs, .count = count };
+	return mono_options_register_table (&table);
 }
 
 static bool
@@ -603,14 +552,16 @@ mono_options_print_help (FILE *out)
 }
 
 int
-mono_options_apply_runtime (char *err, size_t errlen)
+mono_options_apply (char *err, size_t errlen)
 {
 	char msg[MSG_LEN] = "";
-	bool on = mono_option_bool ("mono-wasm-mmap");
-	int rc = mono_mmap_select_backend (mono_mmap_backend_for_option (on), msg, sizeof msg);
-	if (rc)
-		give_message (msg, err, errlen);
-	return rc;
+	for (size_t t = 0; t < O.ntables; t++) {
+		if (O.tables[t].apply && O.tables[t].apply (msg, sizeof msg) != 0) {
+			give_message (msg, err, errlen);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int
@@ -626,7 +577,7 @@ mono_options_startup (int *argc, char **argv)
 		mono_options_print_help (stdout);
 		return 1;
 	}
-	if (mono_options_apply_runtime (err, sizeof (err)) != 0) {
+	if (mono_options_apply (err, sizeof (err)) != 0) {
 		fprintf (stderr, "error: %s\n", err);
 		return 2;
 	}
@@ -638,5 +589,14 @@ mono_options_reset_for_tests (void)
 {
 	for (size_t i = 0; i < O.nslots; i++)
 		free (O.slots[i].owned);
-	memset (&O, 0, sizeof (O));
+	/* Modules' tables, registered at load time, stay: nothing would register them again. */
+	size_t kept = 0;
+	for (size_t t = 0; t < O.ntables; t++) {
+		if (O.tables[t].builtin)
+			O.tables[kept++] = O.tables[t];
+	}
+	memset (O.slots, 0, sizeof O.slots);
+	O.nslots = 0;
+	O.ntables = kept;
+	O.defaults_loaded = false;
 }

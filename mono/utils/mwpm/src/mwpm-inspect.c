@@ -17,23 +17,11 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
-
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define NO_ASAN __attribute__ ((no_sanitize ("address")))
-#endif
-#endif
-#if !defined(NO_ASAN) && defined(__SANITIZE_ADDRESS__)
-#define NO_ASAN __attribute__ ((no_sanitize_address))
-#endif
-#ifndef NO_ASAN
-#define NO_ASAN
-#endif
 
 void
 _mwpm_stats_locked (MwpmStats *out)
 {
+	MONO_ASSERT_LOCK_HELD (&_mwpm.lock);
 	*out = _mwpm.stats;
 	out->page_size = MWPM_PAGE_SIZE;
 	out->pages_in_use = _mwpm.count[MWPM_PAGE_IN_USE];
@@ -47,6 +35,12 @@ _mwpm_stats_locked (MwpmStats *out)
 	out->zero_trust = _mwpm_trust_level_locked ();
 }
 
+uint64_t
+mwpm_memory_bytes (void)
+{
+	return mwpm_platform_memory_bytes ();
+}
+
 void
 mwpm_get_stats (MwpmStats *out)
 {
@@ -55,38 +49,37 @@ mwpm_get_stats (MwpmStats *out)
 	_mwpm_leave ();
 }
 
+void
+mwpm_test_break_lock_contract (void)
+{
+	MwpmStats s;
+	_mwpm_stats_locked (&s); /* without _mwpm_enter: the check must stop the program */
+}
+
 /* Reads a word of a free page, which ASan has poisoned. */
-static NO_ASAN uint64_t
+static MONO_NO_ASAN uint64_t
 peek (const void *addr)
 {
 	return *(const volatile uint64_t *)addr;
 }
 
-int
-mwpm_check_invariants (void)
+/* C2 and C3 outside the span: the pages next to it are not managed, and no bitmap bit below
+ * or above it is set (pages further out are covered by C1's counts). Lock held. */
+static void
+check_outside_span (MonoProblemLog *log, uint32_t first, uint32_t end)
 {
-	MonoProblemLog log = { 0 };
-	size_t count[MWPM_PAGE_STATE_COUNT] = { 0 };
-	uint32_t run = 0, longest = 0;
-
-	_mwpm_enter ();
-	const uint32_t first = _mwpm.span_first, end = _mwpm.span_end;
-	if (end > MWPM_TABLE_PAGES || first > end)
-		mono_problem (&log, "C6: span [%u, %u) is not inside the table\n", first, end);
-	/* Pages outside the span are checked through the counts: a managed page there would make
-	 * the maintained count exceed the recount of the span (C1). The pages next to the span are
-	 * looked at directly. */
+	MONO_ASSERT_LOCK_HELD (&_mwpm.lock);
 	if (first > 0 && _mwpm_state[first - 1] != MWPM_PAGE_NOT_OURS)
-		mono_problem (&log, "C2: page %u, below the span, is %s\n", first - 1, mwpm_page_state_name (_mwpm_state[first - 1]));
+		mono_problem (log, "C2: page %u, below the span, is %s\n", first - 1, mwpm_page_state_name (_mwpm_state[first - 1]));
 	if (end < MWPM_TABLE_PAGES && _mwpm_state[end] != MWPM_PAGE_NOT_OURS)
-		mono_problem (&log, "C2: page %u, above the span, is %s\n", end, mwpm_page_state_name (_mwpm_state[end]));
+		mono_problem (log, "C2: page %u, above the span, is %s\n", end, mwpm_page_state_name (_mwpm_state[end]));
 	for (uint32_t w = 0; w < first / 64; w++) {
 		if (_mwpm.index.bits[w])
-			mono_problem (&log, "C3: bitmap word %u, below the span, has free bits\n", w);
+			mono_problem (log, "C3: bitmap word %u, below the span, has free bits\n", w);
 	}
 	for (uint32_t p = first / 64 * 64; p < first; p++) {
 		if (_mwpm.index.bits[p / 64] >> (p % 64) & 1)
-			mono_problem (&log, "C3: page %u, below the span, has its bitmap bit set\n", p);
+			mono_problem (log, "C3: page %u, below the span, has its bitmap bit set\n", p);
 	}
 	for (uint32_t p = end; p < _mwpm.index.top_pages; p++) {
 		if (p % 64 == 0 && !_mwpm.index.bits[p / 64]) {
@@ -94,46 +87,77 @@ mwpm_check_invariants (void)
 			continue;
 		}
 		if (_mwpm.index.bits[p / 64] >> (p % 64) & 1)
-			mono_problem (&log, "C3: page %u, above the span, has its bitmap bit set\n", p);
+			mono_problem (log, "C3: page %u, above the span, has its bitmap bit set\n", p);
 	}
+}
+
+/* C1 (recount), C2 and C3 inside the span, C5 (zero pages read zero); returns the longest free
+ * run found by the scan, for C4. Lock held. */
+static uint32_t
+check_span (MonoProblemLog *log, uint32_t first, uint32_t end, size_t *count)
+{
+	MONO_ASSERT_LOCK_HELD (&_mwpm.lock);
+	uint32_t run = 0, longest = 0;
 	for (uint32_t p = first; p < end; p++) {
 		unsigned s = _mwpm_state[p];
 		if (s >= MWPM_PAGE_STATE_COUNT) {
-			mono_problem (&log, "C1: page %u has state %u\n", p, s);
+			mono_problem (log, "C1: page %u has state %u\n", p, s);
 			continue;
 		}
 		count[s]++;
 		if (s == MWPM_PAGE_NOT_OURS)
-			mono_problem (&log, "C2: page %u is not-ours, inside the span [%u, %u)\n", p, first, end);
-		bool is_free = s == MWPM_PAGE_FREE_ZEROED || s == MWPM_PAGE_FREE_DIRTY;
+			mono_problem (log, "C2: page %u is not-ours, inside the span [%u, %u)\n", p, first, end);
+		bool is_free = _mwpm_state_is_free (s);
 		if (is_free != (bool)(_mwpm.index.bits[p / 64] >> (p % 64) & 1))
-			mono_problem (&log, "C3: page %u is %s but its bitmap bit is %d\n", p, mwpm_page_state_name (s), !is_free);
+			mono_problem (log, "C3: page %u is %s but its bitmap bit is %d\n", p, mwpm_page_state_name (s), !is_free);
 		run = is_free ? run + 1 : 0;
 		longest = run > longest ? run : longest;
 		if (s == MWPM_PAGE_FREE_ZEROED) {
-			const char *a = (const char *)(_mwpm.platform.base + ((uintptr_t)p << MWPM_PAGE_SHIFT));
+			const char *a = _mwpm_page_addr (p);
 			if (peek (a) | peek (a + MWPM_PAGE_SIZE / 2) | peek (a + MWPM_PAGE_SIZE - 8))
-				mono_problem (&log, "C5: page %u is FREE_ZEROED but does not read zero\n", p);
+				mono_problem (log, "C5: page %u is FREE_ZEROED but does not read zero\n", p);
 		}
 	}
+	return longest;
+}
+
+/* C1's counts, C4 (the tree) and C6 (peaks and the last chunk). Lock held. */
+static void
+check_summaries (MonoProblemLog *log, uint32_t end, const size_t *count, uint32_t longest)
+{
+	MONO_ASSERT_LOCK_HELD (&_mwpm.lock);
 	for (unsigned s = 0; s < MWPM_PAGE_STATE_COUNT; s++) {
 		if (s != MWPM_PAGE_NOT_OURS && count[s] != _mwpm.count[s])
-			mono_problem (&log, "C1: %zu pages are %s, the count says %zu\n", count[s], mwpm_page_state_name (s), _mwpm.count[s]);
+			mono_problem (log, "C1: %zu pages are %s, the count says %zu\n", count[s], mwpm_page_state_name (s), _mwpm.count[s]);
 	}
 	if (end > _mwpm.index.top_pages)
-		mono_problem (&log, "C4: the tree covers %u pages, the span ends at %u\n", _mwpm.index.top_pages, end);
+		mono_problem (log, "C4: the tree covers %u pages, the span ends at %u\n", _mwpm.index.top_pages, end);
 	if (mwpm_index_largest_run (&_mwpm.index) != longest)
-		mono_problem (&log, "C4: the tree's longest free run is %u, the table's %u\n", mwpm_index_largest_run (&_mwpm.index), longest);
-	if (log.used < sizeof log.text) {
-		log.count += mwpm_index_check (&_mwpm.index, log.text + log.used, sizeof log.text - log.used);
-		log.used += strnlen (log.text + log.used, sizeof log.text - log.used);
+		mono_problem (log, "C4: the tree's longest free run is %u, the table's %u\n", mwpm_index_largest_run (&_mwpm.index), longest);
+	if (log->used < sizeof log->text) {
+		log->count += mwpm_index_check (&_mwpm.index, log->text + log->used, sizeof log->text - log->used);
+		log->used += strnlen (log->text + log->used, sizeof log->text - log->used);
 	}
 	if (_mwpm.stats.pages_in_use_peak < _mwpm.count[MWPM_PAGE_IN_USE])
-		mono_problem (&log, "C6: in-use peak %zu is below in use %zu\n", _mwpm.stats.pages_in_use_peak, _mwpm.count[MWPM_PAGE_IN_USE]);
+		mono_problem (log, "C6: in-use peak %zu is below in use %zu\n", _mwpm.stats.pages_in_use_peak, _mwpm.count[MWPM_PAGE_IN_USE]);
 	if (_mwpm.chunk_end && _mwpm.chunk_end < ((uint64_t)end << MWPM_PAGE_SHIFT))
-		mono_problem (&log, "C6: the last sbrk result ends at %" PRIu64 ", below the span's end\n", _mwpm.chunk_end);
-	_mwpm_leave ();
+		mono_problem (log, "C6: the last sbrk result ends at %" PRIu64 ", below the span's end\n", _mwpm.chunk_end);
+}
 
+int
+mwpm_check_invariants (void)
+{
+	MonoProblemLog log = { 0 };
+	size_t count[MWPM_PAGE_STATE_COUNT] = { 0 };
+	_mwpm_enter ();
+	const uint32_t first = _mwpm.span_first, end = _mwpm.span_end;
+	if (end > MWPM_TABLE_PAGES || first > end) {
+		mono_problem (&log, "C6: span [%u, %u) is not inside the table\n", first, end);
+	} else {
+		check_outside_span (&log, first, end);
+		check_summaries (&log, end, count, check_span (&log, first, end, count));
+	}
+	_mwpm_leave ();
 	return mono_problem_log_print (&log, "mwpm_check_invariants");
 }
 

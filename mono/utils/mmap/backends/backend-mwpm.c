@@ -9,10 +9,9 @@
 #include "mono-config.h"
 #include "mono-mmap-backend.h"
 
-#ifdef ENABLE_WASM_MMAP
+#if MONO_CONFIG_WASM_MMAP
 
 #include "mono-wasm-pagemgr.h"
-#include "mwpm-platform.h"
 
 #include <errno.h>
 
@@ -40,12 +39,6 @@ mwpm_bytes_zeroed (void)
 	return s.bytes_zeroed;
 }
 
-static uint64_t
-mwpm_memory_bytes (void)
-{
-	return mwpm_platform_memory_bytes ();
-}
-
 static int
 mwpm_check (void)
 {
@@ -58,15 +51,23 @@ mwpm_owns_addr (uintptr_t addr)
 	return mwpm_owns ((const void *)addr);
 }
 
+static int
+mwpm_grow_hook (MonoMmapGrowHook hook, void *ctx)
+{
+	mwpm_set_grow_hook (hook, ctx);
+	return 0;
+}
+
 static const MonoMmapBackendOps mwpm_ops = {
 	.caps = { .backend = MONO_MMAP_BACKEND_MWPM, .name = "mwpm", .page_size = MWPM_PAGE_SIZE,
 	          .partial_free = true, .fresh_zeroed = false, .always_zeroed = false },
 	.map = mwpm_map,
 	.unmap = mwpm_unmap,
 	.bytes_zeroed = mwpm_bytes_zeroed,
-	.memory_bytes = mwpm_memory_bytes,
+	.memory_bytes = mwpm_memory_bytes, /* mwpm's own: the simulated memory natively */
 	.check = mwpm_check,
 	.owns = mwpm_owns_addr,
+	.set_grow_hook = mwpm_grow_hook,
 };
 
 static const MonoMmapBackendOps *

@@ -101,6 +101,14 @@ uint64_t mono_mmap_linear_memory_bytes (void);
 /* Checks the layer's bookkeeping (and mwpm's invariants when active); 0 when consistent. */
 int mono_mmap_check (void);
 
+/* Called by the backend before it grows the memory it takes mappings from by `bytes` (mwpm,
+ * docs/pool.md): the runtime may free memory there (a collection); it returns non-zero when it
+ * freed something. Runs on the allocating thread, with no lock of the layer held. */
+typedef int (*MonoMmapGrowHook) (size_t bytes, void *ctx);
+/* Registers the hook with the active backend (NULL unregisters): 0, or -1 with errno ENOTSUP
+ * when the backend has no growth of its own to announce (posix, libc). */
+int mono_mmap_set_grow_hook (MonoMmapGrowHook hook, void *ctx);
+
 /* Tests only: forget every mapping and start again with no backend chosen. */
 void mono_mmap_reset_for_tests (void);
 

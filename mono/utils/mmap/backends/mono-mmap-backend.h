@@ -37,6 +37,9 @@ typedef struct {
 	int (*check) (void);
 	/* Is addr in memory this backend handed out and holds? NULL when it cannot tell. */
 	bool (*owns) (uintptr_t addr);
+	/* Registers the hook the backend calls before it grows (mono_mmap_set_grow_hook); NULL
+	 * when the backend never grows memory of its own. 0, or an errno value. */
+	int (*set_grow_hook) (MonoMmapGrowHook hook, void *ctx);
 } MonoMmapBackendOps;
 
 /* Each returns the backend's operations; each is NULL when this build lacks the backend. */

@@ -1,0 +1,256 @@
+/*
+ * mwpm-alloc.c: allocation, freeing, ownership and the grow hook: the entry points that hand
+ * pages out and take them back (mono-wasm-pagemgr.h states their contracts).
+ *
+ * An allocation, in steps (alloc_pages):
+ *   1. check the arguments (EINVAL changes nothing but the failure count);
+ *   2. under the lock, find a fit (find_or_grow): first fit; else the grow hook, run without the
+ *      lock, then first fit again; else growth (mwpm-grow.c), then first fit;
+ *   3. make the range safe for bulk operations in this thread (docs/mwpm.md, "Threads");
+ *   4. note the dirty pages to zero, as up to ZERO_RUNS runs (those beyond are zeroed now);
+ *   5. mark the pages IN_USE, release the lock, zero the noted runs, return.
+ */
+#include "mwpm-internal.h"
+
+#include <errno.h>
+#include <string.h>
+
+typedef struct {
+	uint32_t first, count;
+} PageRun;
+
+/* Dirty runs of one allocation that are zeroed after the lock is released. Sixteen runs fit in
+ * 128 bytes of stack; a range split into more runs than that is rare (freed pages interleaved
+ * with fresh ones, page by page) and has the rest zeroed under the lock. */
+#define ZERO_RUNS 16
+
+uint32_t
+_mwpm_find_fit_locked (uint32_t n, uint32_t align)
+{
+	MONO_ASSERT_LOCK_HELD (&_mwpm.lock);
+	return mwpm_index_find_aligned (&_mwpm.index, n, align);
+}
+
+static bool
+alloc_args_ok (size_t size, size_t alignment, int flags)
+{
+	return size != 0 && !(flags & ~MWPM_ZEROED) && alignment != 0 && !(alignment & (alignment - 1));
+}
+
+static void *
+refuse_alloc (void)
+{
+	_mwpm_enter ();
+	_mwpm.stats.alloc_failures++;
+	_mwpm_leave ();
+	errno = EINVAL;
+	return NULL;
+}
+
+/* Runs the grow hook without the lock (it may collect and free into mwpm), then searches again
+ * whatever it says: other threads may have freed or grown meanwhile. Lock held on entry and
+ * return. */
+static uint32_t
+find_after_hook (uint32_t n, uint32_t align, uint64_t n64)
+{
+	MONO_ASSERT_LOCK_HELD (&_mwpm.lock);
+	MwpmGrowHook hook = _mwpm.grow_hook;
+	void *ctx = _mwpm.grow_hook_ctx;
+	_mwpm_leave ();
+	/* n64 pages may be 4 GiB, which a 32-bit size_t cannot hold. */
+	hook (n64 > (SIZE_MAX >> MWPM_PAGE_SHIFT) ? SIZE_MAX : (size_t)n64 << MWPM_PAGE_SHIFT, ctx);
+	_mwpm_enter ();
+	return _mwpm_find_fit_locked (n, align);
+}
+
+/* Step 2: the first page of a free run for the request, or MWPM_INDEX_NONE. Lock held. */
+static uint32_t
+find_or_grow (uint64_t n64, uint64_t align64)
+{
+	MONO_ASSERT_LOCK_HELD (&_mwpm.lock);
+	if (n64 > MWPM_TABLE_PAGES || align64 > MWPM_TABLE_PAGES)
+		return MWPM_INDEX_NONE;
+	uint32_t n = (uint32_t)n64, align = (uint32_t)align64;
+	uint32_t p = _mwpm_find_fit_locked (n, align);
+	if (p == MWPM_INDEX_NONE && _mwpm.grow_hook)
+		p = find_after_hook (n, align, n64);
+	if (p == MWPM_INDEX_NONE && _mwpm_grow_locked (n, align) == 0)
+		p = _mwpm_find_fit_locked (n, align);
+	return p;
+}
+
+/* Step 4: counts the dirty pages of [p, p + n) as zeroed and records them as runs in zero[];
+ * those beyond ZERO_RUNS runs are zeroed here. Exactly the dirty pages are memset, and counted.
+ * Returns the runs recorded. Lock held. */
+static unsigned
+note_dirty_runs (uint32_t p, uint32_t n, PageRun *zero)
+{
+	MONO_ASSERT_LOCK_HELD (&_mwpm.lock);
+	unsigned nzero = 0;
+	for (uint32_t q = p; q < p + n; q++) {
+		if (_mwpm_state[q] != MWPM_PAGE_FREE_DIRTY)
+			continue;
+		_mwpm.stats.bytes_zeroed += MWPM_PAGE_SIZE;
+		if (nzero && zero[nzero - 1].first + zero[nzero - 1].count == q) {
+			zero[nzero - 1].count++;
+		} else if (nzero < ZERO_RUNS) {
+			zero[nzero++] = (PageRun){ q, 1 };
+		} else {
+			MONO_UNPOISON (_mwpm_page_addr (q), MWPM_PAGE_SIZE);
+			memset (_mwpm_page_addr (q), 0, MWPM_PAGE_SIZE);
+		}
+	}
+	return nzero;
+}
+
+/* Step 5, under the lock: the pages become the caller's. Lock held. */
+static void
+take_pages (uint32_t p, uint32_t n)
+{
+	MONO_ASSERT_LOCK_HELD (&_mwpm.lock);
+	_mwpm_set_pages (p, n, MWPM_ST (MWPM_PAGE_FREE_ZEROED) | MWPM_ST (MWPM_PAGE_FREE_DIRTY), MWPM_PAGE_IN_USE, true);
+	_mwpm.stats.alloc_calls++;
+	if (_mwpm.count[MWPM_PAGE_IN_USE] > _mwpm.stats.pages_in_use_peak)
+		_mwpm.stats.pages_in_use_peak = _mwpm.count[MWPM_PAGE_IN_USE];
+}
+
+static void *
+alloc_pages (size_t size, size_t alignment, int flags)
+{
+	if (!alloc_args_ok (size, alignment, flags))
+		return refuse_alloc ();
+	uint64_t n64 = ((uint64_t)size >> MWPM_PAGE_SHIFT) + ((size & (MWPM_PAGE_SIZE - 1)) != 0);
+	uint64_t align64 = alignment > MWPM_PAGE_SIZE ? alignment >> MWPM_PAGE_SHIFT : 1;
+	PageRun zero[ZERO_RUNS];
+	unsigned nzero = 0;
+
+	_mwpm_enter ();
+	uint64_t visits0 = _mwpm.index.visits;
+	uint32_t p = find_or_grow (n64, align64);
+	if (p != MWPM_INDEX_NONE) {
+		uint32_t n = (uint32_t)n64;
+		mwpm_platform_bulk_ready ((uint64_t)(p + n) << MWPM_PAGE_SHIFT);
+		if (flags & MWPM_ZEROED)
+			nzero = note_dirty_runs (p, n, zero);
+		take_pages (p, n);
+	} else {
+		_mwpm.stats.alloc_failures++;
+	}
+	_mwpm.last_op_visits = _mwpm.index.visits - visits0;
+	_mwpm_leave ();
+
+	if (p == MWPM_INDEX_NONE) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	for (unsigned i = 0; i < nzero; i++)
+		memset (_mwpm_page_addr (zero[i].first), 0, (size_t)zero[i].count << MWPM_PAGE_SHIFT);
+	return _mwpm_page_addr (p);
+}
+
+void *
+mwpm_alloc_range (size_t size, int flags)
+{
+	return alloc_pages (size, MWPM_PAGE_SIZE, flags);
+}
+
+void *
+mwpm_alloc_aligned (size_t size, size_t alignment, int flags)
+{
+	return alloc_pages (size, alignment, flags);
+}
+
+/* The pages [*first, *last) of the 32-bit memory that [addr, addr + size) touches, clipped to
+ * it; false when it touches none. A range that starts below the memory's base (only possible
+ * on the host, where the base is not 0) still reaches the pages above it. No sum can wrap. */
+static bool
+pages_touched (uintptr_t addr, size_t size, uint64_t *first, uint64_t *last)
+{
+	uintptr_t base = _mwpm.platform.base;
+	uint64_t lo, hi;
+	if (addr < base) {
+		if (size <= base - addr)
+			return false;
+		lo = 0;
+		hi = size - (base - addr);
+	} else {
+		if ((uint64_t)(addr - base) >= MWPM_SPACE_BYTES)
+			return false;
+		lo = addr - base;
+		hi = size > MWPM_SPACE_BYTES - lo ? MWPM_SPACE_BYTES : lo + size;
+	}
+	if (hi > MWPM_SPACE_BYTES)
+		hi = MWPM_SPACE_BYTES;
+	*first = lo >> MWPM_PAGE_SHIFT;
+	*last = _mwpm_round_up (hi, MWPM_PAGE_SIZE) >> MWPM_PAGE_SHIFT;
+	return true;
+}
+
+/* Frees the in-use pages among [first, last) (only the span can hold any). Lock held. */
+static uint64_t
+free_in_span (uint64_t first, uint64_t last)
+{
+	MONO_ASSERT_LOCK_HELD (&_mwpm.lock);
+	uint64_t lo = first > _mwpm.span_first ? first : _mwpm.span_first;
+	uint64_t hi = last < _mwpm.span_end ? last : _mwpm.span_end;
+	if (lo >= hi)
+		return 0;
+	return _mwpm_set_pages ((uint32_t)lo, (uint32_t)(hi - lo), MWPM_ST (MWPM_PAGE_IN_USE), MWPM_PAGE_FREE_DIRTY, false);
+}
+
+int
+mwpm_free_range (void *base, size_t size)
+{
+	_mwpm_enter ();
+	uintptr_t addr = (uintptr_t)base;
+	if (size == 0 || (addr & (MWPM_PAGE_SIZE - 1))) {
+		_mwpm.stats.free_rejected++;
+		_mwpm_leave ();
+		errno = EINVAL;
+		return -1;
+	}
+	uint64_t visits0 = _mwpm.index.visits;
+	uint64_t touched = ((uint64_t)size >> MWPM_PAGE_SHIFT) + ((size & (MWPM_PAGE_SIZE - 1)) != 0);
+	uint64_t changed = 0, first, last;
+	if (pages_touched (addr, size, &first, &last))
+		changed = free_in_span (first, last);
+	_mwpm.stats.free_calls++;
+	_mwpm.stats.free_pages_ignored += touched - changed;
+	if (!changed)
+		_mwpm.stats.free_noop_calls++;
+	_mwpm.last_op_visits = _mwpm.index.visits - visits0;
+	_mwpm_leave ();
+	return 0;
+}
+
+int
+mwpm_owns (const void *addr)
+{
+	_mwpm_enter ();
+	uint64_t first, last;
+	int owned = 0;
+	if (pages_touched ((uintptr_t)addr, 1, &first, &last)) {
+		unsigned s = _mwpm_state[first];
+		owned = _mwpm_state_is_free (s) || s == MWPM_PAGE_IN_USE;
+	}
+	_mwpm_leave ();
+	return owned;
+}
+
+void
+mwpm_set_grow_hook (MwpmGrowHook hook, void *ctx)
+{
+	_mwpm_enter ();
+	_mwpm.grow_hook = hook;
+	_mwpm.grow_hook_ctx = ctx;
+	_mwpm_leave ();
+}
+
+uint64_t
+mwpm_last_op_index_visits (void)
+{
+	_mwpm_enter ();
+	uint64_t v = _mwpm.last_op_visits;
+	_mwpm_leave ();
+	return v;
+}
