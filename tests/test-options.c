@@ -44,6 +44,28 @@ parse_line (const char *env, const char *line, int *argc_out, char ***argv_out)
 	return rc;
 }
 
+/* The mmap layer registers --mono-wasm-mmap itself, at load time: the option is there for the
+ * first parse, in argv and MONO_ENV_OPTIONS, and in --help-options, before any memory is
+ * allocated (this is the program's first case). */
+static int
+case_registered_before_memory (void)
+{
+	T_CHECK (!mono_mmap_started (), "no memory allocated yet");
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream (&text, &len);
+	T_CHECK (f != NULL, "open_memstream");
+	mono_options_print_help (f);
+	fclose (f);
+	bool listed = text && strstr (text, "--mono-wasm-mmap[=on|off], --no-mono-wasm-mmap");
+	free (text);
+	T_CHECK (listed, "--help-options lists --mono-wasm-mmap");
+	T_CHECK (parse_line ("--no-mono-wasm-mmap", "--mono-wasm-mmap=off", NULL, NULL) == 0, "environment and argv: %s", err);
+	T_CHECK (!mono_option_bool ("mono-wasm-mmap") && mono_option_is_set ("mono-wasm-mmap"), "taken");
+	T_CHECK (!mono_mmap_started (), "parsing allocates nothing");
+	return 0;
+}
+
 static int
 case_defaults (void)
 {
@@ -347,6 +369,7 @@ case_startup (void)
 int
 main (void)
 {
+	tap_case ("--mono-wasm-mmap is registered before any memory is allocated", case_registered_before_memory);
 	tap_case ("defaults", case_defaults);
 	tap_case ("boolean forms", case_bool_forms);
 	tap_case ("--mono-wasm-mmap forms", case_wasm_mmap_forms);

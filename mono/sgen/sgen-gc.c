@@ -61,7 +61,6 @@ static const MonoOptionDef sgen_options[] = {
 };
 
 static bool running;
-int _sgen_busy;
 static SgenStats counts;
 
 #if MONO_CONFIG_THREADS
@@ -73,13 +72,6 @@ sgen_register_options (void)
 {
 	/* -1 means the rows are already registered (registration is all-or-nothing). */
 	(void) mono_options_register (sgen_options, sizeof (sgen_options) / sizeof (sgen_options[0]));
-}
-
-void
-_sgen_verify_record (int errors)
-{
-	counts.verify_runs++;
-	counts.verify_errors += (uint64_t) errors;
 }
 
 static void
@@ -180,7 +172,7 @@ collect_major (void)
 	uint64_t live = _sgen_major_sweep ();
 	live += _sgen_los_sweep ();
 	counts.live_bytes_after_major = live;
-	_sgen_memgov_major_done (live);
+	_sgen_memgov_major_done (live, _sgen_os_heap_bytes ());
 	_sgen_collecting = false;
 	counts.collections_major++;
 	verify_after ("after a major collection");
@@ -215,7 +207,7 @@ static void
 collect_for_nursery (void)
 {
 	collect_minor ();
-	if (_sgen_memgov_major_needed () || _sgen_memgov_over_limit (0))
+	if (_sgen_memgov_major_needed () || _sgen_memgov_over_limit (_sgen_os_heap_bytes (), 0))
 		collect_major ();
 }
 
@@ -241,7 +233,7 @@ alloc_small (size_t size)
 	if (p)
 		return p;
 	collect_for_nursery ();
-	if (_sgen_memgov_over_limit (0)) {
+	if (_sgen_memgov_over_limit (_sgen_os_heap_bytes (), 0)) {
 		_sgen_set_error ("out of memory: after a full collection the heap holds %llu bytes, over its "
 				 "limit of %llu (--sgen-max-heap-size)",
 				 (unsigned long long) _sgen_os_heap_bytes (),
@@ -335,6 +327,7 @@ sgen_init (char *err, size_t errlen)
 	}
 	sgen_register_options ();
 	memset (&counts, 0, sizeof (counts));
+	_sgen_verify_reset ();
 	_sgen_os_reset ();
 	size_t nursery = (size_t) mono_option_int ("sgen-nursery-size");
 	uint64_t limit = (uint64_t) mono_option_int ("sgen-max-heap-size");
@@ -382,6 +375,7 @@ sgen_get_stats (SgenStats *out)
 	_sgen_los_fill_stats (out);
 	_sgen_os_fill_stats (out);
 	out->heap_limit = _sgen_memgov_max_heap ();
+	_sgen_verify_fill_stats (out);
 }
 
 bool

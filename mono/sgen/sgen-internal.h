@@ -36,7 +36,7 @@ void _sgen_set_error (const char *fmt, ...) __attribute__ ((format (printf, 1, 2
 void *_sgen_xrealloc (void *p, size_t size);
 
 /* > 0 while the mutator runs inside sgen (allocation, collection, verification): the grow
- * hook must not start a collection then. */
+ * hook must not start a collection then. Defined in sgen-os.c. */
 extern int _sgen_busy;
 
 /* ---- sgen-os.c: OS memory through the mmap layer, accounting, governor ---- */
@@ -64,17 +64,18 @@ uint64_t _sgen_os_heap_bytes (void);
 void _sgen_os_fill_stats (SgenStats *out);
 void _sgen_os_reset (void);
 
-/* Governor. */
+/* ---- sgen-memgov.c: when to collect, the heap limit. It is told the heap's size (sgen-os.c
+ * keeps it) and asks nothing of the other files. ---- */
 void _sgen_memgov_init (uint64_t max_heap, size_t nursery_size);
 uint64_t _sgen_memgov_max_heap (void);
-/* Would `size` more heap bytes pass the limit? */
-bool _sgen_memgov_over_limit (size_t size);
+/* Would `size` more bytes pass the limit, with heap_bytes in the heap accounts now? */
+bool _sgen_memgov_over_limit (uint64_t heap_bytes, size_t size);
 /* Bytes promoted into or allocated in the old generation since the last major collection. */
 void _sgen_memgov_old_allocated (size_t bytes);
 bool _sgen_memgov_major_needed (void);
 uint64_t _sgen_memgov_old_since_major (void);
 /* After a major collection: old-generation object bytes still live. */
-void _sgen_memgov_major_done (uint64_t live_old_bytes);
+void _sgen_memgov_major_done (uint64_t live_old_bytes, uint64_t heap_bytes);
 /* True while a collection runs (heap allocations may overshoot the limit). */
 extern bool _sgen_collecting;
 
@@ -157,7 +158,8 @@ bool _sgen_vtable_is_known (const SgenVTable *vt);
 
 /* ---- sgen-verify.c ---- */
 extern int _sgen_verify_level; /* 0 off; 1 after every collection; 2 adds expensive checks */
-/* sgen-gc.c: counts a verification and its problems in the stats. */
-void _sgen_verify_record (int errors);
+/* The verifier's own counts (runs, problems) into the stats; back to 0 at sgen_init. */
+void _sgen_verify_fill_stats (SgenStats *out);
+void _sgen_verify_reset (void);
 
 #endif

@@ -45,9 +45,9 @@ _sgen_memgov_max_heap (void)
 }
 
 bool
-_sgen_memgov_over_limit (size_t size)
+_sgen_memgov_over_limit (uint64_t heap_bytes, size_t size)
 {
-	return gov.max_heap && _sgen_os_heap_bytes () + size > gov.max_heap;
+	return gov.max_heap && heap_bytes + size > gov.max_heap;
 }
 
 void
@@ -69,14 +69,13 @@ _sgen_memgov_major_needed (void)
 }
 
 void
-_sgen_memgov_major_done (uint64_t live_old_bytes)
+_sgen_memgov_major_done (uint64_t live_old_bytes, uint64_t heap_bytes)
 {
 	uint64_t a = live_old_bytes / 2;
 	if (a < gov.min_allowance)
 		a = gov.min_allowance;
 	if (gov.max_heap) {
-		uint64_t used = _sgen_os_heap_bytes ();
-		uint64_t room = gov.max_heap > used ? gov.max_heap - used : 0;
+		uint64_t room = gov.max_heap > heap_bytes ? gov.max_heap - heap_bytes : 0;
 		/* Collect before the limit is reached, but not after every allocation. */
 		if (a > room)
 			a = room > SGEN_BLOCK_SIZE ? room : SGEN_BLOCK_SIZE;

@@ -22,6 +22,10 @@ static struct {
 
 static char last_error[256];
 
+/* The mutator is inside sgen: here, at the bottom of sgen, because the bookkeeping's allocations
+ * below (_sgen_xrealloc) raise it too. */
+int _sgen_busy;
+
 void
 _sgen_fatal (const char *fmt, ...)
 {
@@ -85,7 +89,7 @@ mmap_flags (int flags)
 static bool
 limit_refuses (size_t size, int flags, const char *description)
 {
-	if (!(flags & SGEN_ALLOC_HEAP) || _sgen_collecting || !_sgen_memgov_over_limit (size))
+	if (!(flags & SGEN_ALLOC_HEAP) || _sgen_collecting || !_sgen_memgov_over_limit (_sgen_os_heap_bytes (), size))
 		return false;
 	_sgen_set_error ("out of memory: %s needs %zu bytes, the heap holds %llu of its limit of "
 			 "%llu bytes (--sgen-max-heap-size)",

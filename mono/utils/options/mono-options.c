@@ -154,6 +154,59 @@ parse_bool (const char *t, bool *out)
 	return false;
 }
 
+/* A K, M or G suffix (with an optional "i" and "B": 4K, 4KB, 4KiB) at *end: the shift it means,
+ * with *end moved past it, or -1 when it is not one. */
+static int
+size_suffix (const char **end)
+{
+	int shift;
+	switch (toupper ((unsigned char)**end)) {
+	case 'K': shift = 10; break;
+	case 'M': shift = 20; break;
+	case 'G': shift = 30; break;
+	default: return -1;
+	}
+	(*end)++;
+	if (toupper ((unsigned char)**end) == 'I')
+		(*end)++;
+	if (toupper ((unsigned char)**end) == 'B')
+		(*end)++;
+	return shift;
+}
+
+/* An INT or SIZE value: decimal, a size with an optional suffix and never negative, within
+ * [min, max] when the row has a range. */
+static int
+parse_number (const MonoOptionDef *def, const char *text, int64_t *out, char *err, size_t errlen)
+{
+	if (!*text || isspace ((unsigned char)*text)) {
+		snprintf (err, errlen, "--%s: missing value (accepted: %s)", def->name, type_name (def->type));
+		return -1;
+	}
+	errno = 0;
+	char *stop;
+	long long v = strtoll (text, &stop, 10);
+	const char *end = stop;
+	bool bad = end == text || errno == ERANGE || (def->type == MONO_OPTION_SIZE && v < 0);
+	if (!bad && def->type == MONO_OPTION_SIZE && *end) {
+		int shift = size_suffix (&end);
+		bad = shift < 0 || v > (INT64_MAX >> shift);
+		if (!bad)
+			v <<= shift;
+	}
+	if (bad || *end) {
+		snprintf (err, errlen, "--%s: '%s' is not a valid %s", def->name, text, type_name (def->type));
+		return -1;
+	}
+	if ((def->min || def->max) && (v < def->min || v > def->max)) {
+		snprintf (err, errlen, "--%s: %s is out of range (accepted: %" PRId64 " to %" PRId64 ")", def->name, text,
+		          def->min, def->max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
 /* Parses text as a value of the row; with `checked`, the row's check judges it too. */
 static int
 parse_value (const MonoOptionDef *def, const char *text, bool checked, MonoOptionValue *out, char *err, size_t errlen)
@@ -166,49 +219,10 @@ parse_value (const MonoOptionDef *def, const char *text, bool checked, MonoOptio
 		}
 		break;
 	case MONO_OPTION_INT:
-	case MONO_OPTION_SIZE: {
-		const char *p = text;
-		if (!*p || isspace ((unsigned char)*p)) {
-			snprintf (err, errlen, "--%s: missing value (accepted: %s)", def->name, type_name (def->type));
+	case MONO_OPTION_SIZE:
+		if (parse_number (def, text, &out->i, err, errlen) != 0)
 			return -1;
-		}
-		errno = 0;
-		char *end;
-		long long v = strtoll (p, &end, 10);
-		/* A size is never negative, with or without a suffix and whatever its range. */
-		bool bad = end == p || errno == ERANGE || (def->type == MONO_OPTION_SIZE && v < 0);
-		if (!bad && def->type == MONO_OPTION_SIZE && *end) {
-			int shift = 0;
-			switch (toupper ((unsigned char)*end)) {
-			case 'K': shift = 10; break;
-			case 'M': shift = 20; break;
-			case 'G': shift = 30; break;
-			default: bad = true;
-			}
-			end++;
-			if (!bad && (toupper ((unsigned char)*end) == 'B' || toupper ((unsigned char)*end) == 'I')) {
-				if (toupper ((unsigned char)*end) == 'I')
-					end++;
-				if (toupper ((unsigned char)*end) == 'B')
-					end++;
-			}
-			if (!bad && (v < 0 || v > (INT64_MAX >> shift)))
-				bad = true;
-			else
-				v <<= shift;
-		}
-		if (bad || *end) {
-			snprintf (err, errlen, "--%s: '%s' is not a valid %s", def->name, text, type_name (def->type));
-			return -1;
-		}
-		if ((def->min || def->max) && (v < def->min || v > def->max)) {
-			snprintf (err, errlen, "--%s: %s is out of range (accepted: %" PRId64 " to %" PRId64 ")", def->name, text,
-			          def->min, def->max);
-			return -1;
-		}
-		out->i = v;
 		break;
-	}
 	case MONO_OPTION_STRING:
 		out->s = text;
 		break;
@@ -223,6 +237,53 @@ typedef struct {
 	MonoOptionValue value;
 	const char *text;
 } Staged;
+
+/* The row named by the word's name part (name, len), or by it without a "no-" prefix for an
+ * on/off row (*negated then set); NULL with a message when neither is, or the form is wrong. */
+static Slot *
+find_named (const char *name, size_t len, bool has_value, bool *negated, char *err, size_t errlen)
+{
+	Slot *s = find_slot (name, len);
+	*negated = false;
+	if (!s && len > 3 && strncmp (name, "no-", 3) == 0) {
+		s = find_slot (name + 3, len - 3);
+		if (s && s->def->type != MONO_OPTION_BOOL) {
+			snprintf (err, errlen, "--%.*s: only on/off options have a --no- form (--%s takes a %s)", (int)len, name,
+			          s->def->name, type_name (s->def->type));
+			return NULL;
+		}
+		if (s && has_value) {
+			snprintf (err, errlen, "--%.*s takes no value (write --%s=off)", (int)len, name, s->def->name);
+			return NULL;
+		}
+		*negated = s != NULL;
+	}
+	if (!s)
+		snprintf (err, errlen, "unknown option --%.*s (--help-options lists the options)", (int)len, name);
+	return s;
+}
+
+/* The text of the word's value: after '=', implied for an on/off row, or the next word; sets
+ * *used to the words taken (1 or 2). NULL with a message when it is missing. */
+static const char *
+value_text (const Slot *s, const char *eq, bool negated, const char *next, int *used, char *err, size_t errlen)
+{
+	const char *text = NULL;
+	*used = 1;
+	if (eq) {
+		text = eq + 1;
+	} else if (s->def->type == MONO_OPTION_BOOL) {
+		text = negated ? "off" : "on";
+	} else if (next && strncmp (next, "--", 2) != 0) {
+		text = next;
+		*used = 2;
+	}
+	if (!text || (s->def->type != MONO_OPTION_STRING && *text == 0)) {
+		snprintf (err, errlen, "--%s: missing value (accepted: %s)", s->def->name, type_name (s->def->type));
+		return NULL;
+	}
+	return text;
+}
 
 /* Parses one word (and maybe the next, for "--name value"). Returns how many words it used
  * (1 or 2), 0 when the word is not an option, -1 on error. */
@@ -239,46 +300,16 @@ parse_word (const char *w, const char *next, Staged *st, bool *help, char *err, 
 	}
 	const char *eq = strchr (name, '=');
 	size_t len = eq ? (size_t)(eq - name) : strlen (name);
-	Slot *s = find_slot (name, len);
-	bool negated = false;
-	if (!s && len > 3 && strncmp (name, "no-", 3) == 0) {
-		s = find_slot (name + 3, len - 3);
-		negated = s != NULL;
-		if (s && s->def->type != MONO_OPTION_BOOL) {
-			snprintf (err, errlen, "--%.*s: only on/off options have a --no- form (--%s takes a %s)", (int)len, name,
-			          s->def->name, type_name (s->def->type));
-			return -1;
-		}
-		if (negated && eq) {
-			snprintf (err, errlen, "--%.*s takes no value (write --%s=off)", (int)len, name, s->def->name);
-			return -1;
-		}
-	}
-	if (!s) {
-		snprintf (err, errlen, "unknown option --%.*s (--help-options lists the options)", (int)len, name);
+	bool negated;
+	Slot *s = find_named (name, len, eq != NULL, &negated, err, errlen);
+	if (!s)
 		return -1;
-	}
+	int used;
+	const char *text = value_text (s, eq, negated, next, &used, err, errlen);
+	if (!text || parse_value (s->def, text, true, &st->value, err, errlen) != 0)
+		return -1;
 	st->slot = s;
-	int used = 1;
-	const char *text;
-	if (eq) {
-		text = eq + 1;
-	} else if (s->def->type == MONO_OPTION_BOOL) {
-		text = negated ? "off" : "on";
-	} else if (next && strncmp (next, "--", 2) != 0) {
-		text = next;
-		used = 2;
-	} else {
-		snprintf (err, errlen, "--%s: missing value (accepted: %s)", s->def->name, type_name (s->def->type));
-		return -1;
-	}
-	if (s->def->type != MONO_OPTION_STRING && *text == 0) {
-		snprintf (err, errlen, "--%s: missing value (accepted: %s)", s->def->name, type_name (s->def->type));
-		return -1;
-	}
 	st->text = text;
-	if (parse_value (s->def, text, true, &st->value, err, errlen) != 0)
-		return -1;
 	return used;
 }
 

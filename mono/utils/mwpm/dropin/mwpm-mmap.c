@@ -103,6 +103,7 @@ all_ours (size_t first, size_t end)
 static bool
 next_run (size_t *p, size_t end, size_t *first)
 {
+	MONO_ASSERT_LOCK_HELD (&lock);
 	while (*p < end && !page_ours (*p))
 		(*p)++;
 	*first = *p;
@@ -115,6 +116,7 @@ next_run (size_t *p, size_t end, size_t *first)
 static LibcMap *
 libc_overlap (uintptr_t addr, size_t len, LibcMap ***link_out)
 {
+	MONO_ASSERT_LOCK_HELD (&lock);
 	LibcMap **link = &libc_maps;
 	for (LibcMap *m = libc_maps; m; link = &m->next, m = m->next) {
 		if ((uint64_t)addr < (uint64_t)m->addr + m->len && (uint64_t)m->addr < (uint64_t)addr + len) {

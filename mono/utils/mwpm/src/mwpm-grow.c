@@ -197,6 +197,7 @@ run_start_for_break (uint64_t brk)
 static uint64_t
 bytes_missing (uint64_t brk, uint32_t n, uint32_t align)
 {
+	MONO_ASSERT_LOCK_HELD (&_mwpm.lock);
 	uint64_t start = _mwpm_round_up (run_start_for_break (brk), align);
 	uint64_t end = (start + n) << MWPM_PAGE_SHIFT;
 	return _mwpm_round_up (end - brk, _mwpm.platform.sbrk_granule);
@@ -208,6 +209,7 @@ bytes_missing (uint64_t brk, uint32_t n, uint32_t align)
 static int
 grow_pieces (uint64_t chunk, uint64_t want)
 {
+	MONO_ASSERT_LOCK_HELD (&_mwpm.lock);
 	while (want > 0) {
 		uint64_t ask = chunk < MWPM_MAX_SBRK_BYTES ? chunk : MWPM_MAX_SBRK_BYTES;
 		int err = grow_once (ask);

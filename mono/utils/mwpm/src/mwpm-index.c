@@ -1,5 +1,9 @@
 /*
  * mwpm-index.c: the free-run summary tree (see mwpm-index.h for the picture and invariants).
+ *
+ * Bit conventions: bit i of leaf word w is page 64w + i, 1 = free, so "low" bits are low
+ * addresses. A run's start is counted with ctz (trailing zeros: from bit 0 up) and its end with
+ * clz (leading zeros: from bit 63 down). Summaries hold exact lengths, never hints.
  */
 #include "mwpm-index.h"
 
@@ -13,7 +17,9 @@ max3 (uint32_t a, uint32_t b, uint32_t c)
 	return m > c ? m : c;
 }
 
-/* Longest run of set bits in w. */
+/* Longest run of set bits in w. Strategy: skip the zeros below the lowest run (shift them
+ * out with ctz), measure the run (ctz of the complement counts its ones), shift the run out,
+ * repeat: one step per run, at most 32 steps for a word of alternating bits. */
 static uint32_t
 word_max_run (uint64_t w)
 {
@@ -30,6 +36,9 @@ word_max_run (uint64_t w)
 	return best;
 }
 
+/* A leaf's summary: start = ones at the low end (ctz of the complement), end = ones at the high
+ * end (clz of the complement), max = the longest run. A full word is the one case where the
+ * complement is 0, for which ctz and clz are undefined. */
 static MwpmSum
 word_summary (uint64_t w)
 {
@@ -44,7 +53,15 @@ word_summary (uint64_t w)
 	return s;
 }
 
-/* Lowest bit p such that bits p .. p+n-1 of w are all set (1 <= n <= 64), or -1. */
+/*
+ * Lowest bit p such that bits p .. p+n-1 of w are all set (1 <= n <= 64), or -1.
+ * Strategy: shrink every run of ones by n - 1 from the top. After m &= m >> s, bit p of m is set
+ * only if bits p .. p+s of the old m were all set, so a mask meaning "a run of `have` ones
+ * starts here" becomes one meaning "a run of have + s ones starts here". Doubling `have` (and
+ * taking only what is still missing in the last step) reaches n in log2(n) steps; the lowest
+ * bit left is the lowest start of a run of n (ctz). Ones shifted in from above are zeros, so no
+ * run is claimed past bit 63.
+ */
 static int
 word_find (uint64_t w, uint32_t n)
 {
@@ -82,8 +99,9 @@ mwpm_index_init (MwpmIndex *ix, uint64_t *bits, MwpmSum *sum, uint32_t leaves)
 void
 mwpm_index_cover (MwpmIndex *ix, uint32_t end_page)
 {
-	/* The sibling subtree joining at each step holds no free page (I3), so its stored
-	 * summaries (all zero) are valid without a visit. */
+	/* Each step doubles the searched subtree: its parent becomes top. The sibling joining at
+	 * each step holds no free page (I3), so its stored summaries (all zero) are valid without a
+	 * visit, and the parent's summary is one merge. */
 	while (ix->top_pages < end_page && ix->top > 1) {
 		uint32_t half = ix->top_pages;
 		ix->top >>= 1;
@@ -155,7 +173,10 @@ mwpm_index_find (MwpmIndex *ix, uint32_t n)
 }
 
 /* In a leaf word (pages pos .. pos + 63): the lowest bit b, a multiple of align (< 64), whose
- * run of set bits, continued by `after` free pages past the word's top, is at least n. */
+ * run of set bits, continued by `after` free pages past the word's top, is at least n. Shifting
+ * w right by b puts bit b at bit 0; the ones from there up are ctz of the complement (the
+ * vacated top bits are zeros, so the complement has a set bit there and ctz is defined unless
+ * b is 0 and the word is full). A run that reaches bit 63 continues into `after`. */
 static uint32_t
 word_find_aligned (uint64_t w, uint32_t pos, uint32_t n, uint32_t align, uint64_t after)
 {
@@ -210,6 +231,10 @@ mwpm_index_find_aligned (MwpmIndex *ix, uint32_t n, uint32_t align)
 	return find_aligned_in (ix, ix->top, 0, ix->top_pages, n, align, 0);
 }
 
+/* The free run ending just below end_page, walking down word by word. Strategy: shift the
+ * `used` bits below end_page to the top of the word and fill the vacated low bits with ones, so
+ * that clz of the complement counts the ones from the top: the run inside this word. A run that
+ * fills all `used` bits goes on into the word below. */
 uint32_t
 mwpm_index_run_ending_at (MwpmIndex *ix, uint32_t end_page)
 {

@@ -1,0 +1,57 @@
+/*
+ * test-lock-contract.c: "lock held" is a check, not a comment (mono-spin-lock.h). A function of
+ * mwpm that needs its lock, called without it, must stop the program at check level 1 (the test
+ * builds) with a message naming the lock and the function.
+ *
+ * Natively a child process makes the call and the parent checks how it died and what it said
+ * (TAP). On wasm there is no fork: the program makes the call itself, and meson expects it to
+ * fail (tests/meson.build: should_fail).
+ */
+#include "mono-config.h"
+#include "mwpm-test-hooks.h"
+#include "tap.h"
+
+#if !MONO_CONFIG_WASM
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int
+case_unlocked_call_stops (void)
+{
+	int fds[2];
+	T_CHECK (pipe (fds) == 0, "pipe");
+	fflush (stdout);
+	pid_t pid = fork ();
+	T_CHECK (pid >= 0, "fork");
+	if (pid == 0) {
+		dup2 (fds[1], 2);
+		mwpm_test_break_lock_contract ();
+		_exit (0); /* the check did not stop the call */
+	}
+	close (fds[1]);
+	char text[512] = "";
+	ssize_t n, used = 0;
+	while ((n = read (fds[0], text + used, sizeof text - 1 - (size_t)used)) > 0)
+		used += n;
+	close (fds[0]);
+	int status = 0;
+	waitpid (pid, &status, 0);
+	T_CHECK (WIFSIGNALED (status), "the child was not stopped (status %d)", status);
+	T_CHECK (strstr (text, "_mwpm.lock must be held by the caller of _mwpm_stats_locked()") != NULL,
+		 "message: %s", text);
+	return 0;
+}
+#endif
+
+int
+main (void)
+{
+#if MONO_CONFIG_WASM
+	mwpm_test_break_lock_contract ();
+	return 0; /* reached only if the check did not stop the call: meson counts it a failure */
+#else
+	tap_case ("a locked helper called without the lock stops the program", case_unlocked_call_stops);
+	return tap_done ();
+#endif
+}
