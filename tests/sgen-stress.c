@@ -303,8 +303,18 @@ print_text (double elapsed, uint64_t digest, uint64_t objects)
 		(unsigned long long) digest, elapsed);
 }
 
-int
-main (int argc, char **argv)
+/* What the command line asked for. */
+typedef struct {
+	uint64_t seed;
+	int64_t scale;
+	int threads;
+	bool json;
+	bool corrupt;
+} StressConfig;
+
+/* Options, workloads and output files: 0, 1 (--help-options printed) or 2 (an error). */
+static int
+configure (int *argc, char **argv, StressConfig *cfg)
 {
 	char err[256];
 	sgen_register_options ();
@@ -312,45 +322,43 @@ main (int argc, char **argv)
 		fprintf (stderr, "sgen-stress: cannot register the options\n");
 		return 2;
 	}
-	int rc = mono_options_startup (&argc, argv);
-	if (rc == 1)
-		return 0;
+	int rc = mono_options_startup (argc, argv);
 	if (rc != 0)
-		return 2;
-	if (argc > 1) {
+		return rc;
+	if (*argc > 1) {
 		fprintf (stderr, "sgen-stress: unexpected argument '%s' (see --help-options)\n", argv[1]);
 		return 2;
 	}
-	uint64_t seed = (uint64_t) mono_option_int ("seed");
-	int64_t scale = mono_option_int ("scale");
-	int threads = (int) mono_option_int ("threads");
-	bool json = mono_option_bool ("json");
+	*cfg = (StressConfig) { .seed = (uint64_t) mono_option_int ("seed"), .scale = mono_option_int ("scale"),
+				 .threads = (int) mono_option_int ("threads"), .json = mono_option_bool ("json"),
+				 .corrupt = mono_option_bool ("corrupt-object") };
 	if (select_workloads (mono_option_string ("workloads"), err, sizeof (err)) != 0) {
 		fprintf (stderr, "sgen-stress: --workloads: %s\n", err);
 		return 2;
 	}
 	const char *trace = mono_option_string ("memory-trace");
 	const char *dump = mono_option_string ("mwpm-dump");
-	if (*trace && !(R.trace = open_output (trace))) {
-		fprintf (stderr, "sgen-stress: cannot write --memory-trace %s\n", trace);
-		return 2;
-	}
-	if (*dump && !(R.dump = open_output (dump))) {
-		fprintf (stderr, "sgen-stress: cannot write --mwpm-dump %s\n", dump);
+	if ((*trace && !(R.trace = open_output (trace))) || (*dump && !(R.dump = open_output (dump)))) {
+		fprintf (stderr, "sgen-stress: cannot write --%s %s\n", *trace && !R.trace ? "memory-trace" : "mwpm-dump",
+			 *trace && !R.trace ? trace : dump);
 		return 2;
 	}
 	if (R.trace)
 		fputs ("time_ms,phase,linear_memory,os_bytes_live,mwpm_in_use,mwpm_free_zeroed,mwpm_free_dirty,mwpm_foreign\n",
 		       R.trace);
+	return 0;
+}
 
+/* The mmap-layer threads, the GC and its roots: 0, or 2 with the error printed. */
+static int
+start (const StressConfig *cfg)
+{
+	char err[256];
 	R.t0 = now_ms ();
 	R.phase = "start";
 	/* The threads start first: single-threaded builds refuse --threads before any work. */
-	if (stress_threads_start (threads, seed, err, sizeof (err)) != 0) {
-		fprintf (stderr, "sgen-stress: %s\n", err);
-		return 2;
-	}
-	if (stress_types_init (err, sizeof (err)) != 0 || sgen_init (err, sizeof (err)) != 0) {
+	if (stress_threads_start (cfg->threads, cfg->seed, err, sizeof (err)) != 0 ||
+	    stress_types_init (err, sizeof (err)) != 0 || sgen_init (err, sizeof (err)) != 0) {
 		fprintf (stderr, "sgen-stress: %s\n", err);
 		return 2;
 	}
@@ -360,43 +368,58 @@ main (int argc, char **argv)
 		return 2;
 	}
 	stress_sample ("init");
-	if (!json)
-		printf ("sgen-stress: seed %llu, scale %lld, %d extra threads, mmap %s\n", (unsigned long long) seed,
-			(long long) scale, threads, mono_mmap_caps ()->name);
+	if (!cfg->json)
+		printf ("sgen-stress: seed %llu, scale %lld, %d extra threads, mmap %s\n", (unsigned long long) cfg->seed,
+			(long long) cfg->scale, cfg->threads, mono_mmap_caps ()->name);
+	return 0;
+}
 
-	StressParams params = { .seed = seed, .scale = scale, .corrupt = mono_option_bool ("corrupt-object") };
+static void
+run_workloads (const StressConfig *cfg)
+{
+	StressParams params = { .seed = cfg->seed, .scale = cfg->scale, .corrupt = cfg->corrupt };
 	stress_threads_gc_phase (true);
 	for (int i = 0; i < stress_workload_count; i++) {
 		if (!selected[i])
 			continue;
-		TestRng rng = { seed * 0x100000001b3ull + (uint64_t) i };
+		TestRng rng = { cfg->seed * 0x100000001b3ull + (uint64_t) i };
 		double t = now_ms ();
 		stress_workloads[i].run (&params, &rng);
 		stress_sample (stress_workloads[i].name);
 		dump_pages (stress_workloads[i].name);
-		if (!json)
+		if (!cfg->json)
 			printf ("  %-12s %8.1f ms\n", stress_workloads[i].name, now_ms () - t);
 	}
 	stress_threads_gc_phase (false);
+}
 
-	/* The final check: a full collection, every reachable object, the verifier. */
+/* The final check: a full collection, every reachable object, the verifier. Returns the digest
+ * of the object graph, with its object count and the live bytes after the collection. */
+static uint64_t
+check_final (const StressConfig *cfg, uint64_t *objects, uint64_t *live_final)
+{
 	sgen_collect (SGEN_COLLECT_MAJOR);
-	if (params.corrupt) {
+	if (cfg->corrupt) {
 		bool done = false;
 		sgen_walk_reachable (corrupt_first_bytes, &done);
 		if (!done)
 			stress_error ("--corrupt-object found no byte array to damage");
 	}
-	uint64_t objects = 0;
-	uint64_t digest = stress_check_reachable (&objects);
+	uint64_t digest = stress_check_reachable (objects);
 	SgenStats at_end;
 	sgen_get_stats (&at_end);
-	uint64_t live_final = at_end.live_bytes_after_major;
+	*live_final = at_end.live_bytes_after_major;
 	sgen_verify_heap ("final");
 	stress_sample ("final");
 	dump_pages ("final");
 	snapshot_mwpm ();
-	/* Dropping everything must bring the heap back to its baseline: no object left. */
+	return digest;
+}
+
+/* Dropping everything must bring the heap back to its baseline: no object left. */
+static void
+check_dropped (void)
+{
 	memset (stress_keep, 0, sizeof (stress_keep));
 	sgen_collect (SGEN_COLLECT_MAJOR);
 	SgenStats dropped;
@@ -407,16 +430,30 @@ main (int argc, char **argv)
 			      dropped.los_objects);
 	stress_sample ("dropped");
 	dump_pages ("dropped");
+}
 
+int
+main (int argc, char **argv)
+{
+	StressConfig cfg;
+	int rc = configure (&argc, argv, &cfg);
+	if (rc != 0)
+		return rc == 1 ? 0 : 2;
+	if (start (&cfg) != 0)
+		return 2;
+	run_workloads (&cfg);
+	uint64_t objects = 0, live_final = 0;
+	uint64_t digest = check_final (&cfg, &objects, &live_final);
+	check_dropped ();
 	StressThreadReport reports[16];
 	stress_threads_stop (reports);
-	for (int i = 0; i < threads; i++) {
+	for (int i = 0; i < cfg.threads; i++) {
 		if (reports[i].errors)
 			stress_error ("mmap thread %d found %llu problems", i, (unsigned long long) reports[i].errors);
 	}
 	double elapsed = now_ms () - R.t0;
-	if (json)
-		print_json (seed, scale, threads, elapsed, digest, objects, live_final, reports);
+	if (cfg.json)
+		print_json (cfg.seed, cfg.scale, cfg.threads, elapsed, digest, objects, live_final, reports);
 	else
 		print_text (elapsed, digest, objects);
 	SgenStats s;

@@ -5,6 +5,7 @@
  */
 #include "mono-wasm-pagemgr.h"
 #include "mwpm-test-hooks.h"
+#include "mono-sanitizers.h"
 #include "tap.h"
 
 #include <errno.h>
@@ -772,18 +773,13 @@ case_index_logarithmic (void)
 	return 0;
 }
 
-#if !MONO_CONFIG_WASM && defined(__SANITIZE_ADDRESS__)
-#define HAVE_ASAN 1
-#elif !MONO_CONFIG_WASM && defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define HAVE_ASAN 1
-#endif
-#endif
+/* ASan and fork: native builds with the sanitizer. */
+#define HAVE_ASAN (!MONO_CONFIG_WASM && MONO_HAVE_ASAN)
 
 static int
 case_asan_catches_freed_page (void)
 {
-#ifdef HAVE_ASAN
+#if HAVE_ASAN
 	int fds[2];
 	T_CHECK (pipe (fds) == 0, "pipe");
 	fflush (stdout);
@@ -897,7 +893,7 @@ main (void)
 	tap_case ("walk over runs matches the stats", case_walk);
 	tap_case ("invariant checker finds a planted error", case_invariants_catch);
 	tap_case ("page-table dump adds up to the stats", case_dump);
-#ifdef HAVE_ASAN
+#if HAVE_ASAN
 	tap_case ("ASan catches a touch of a freed page", case_asan_catches_freed_page);
 #else
 	tap_case ("ASan catches a touch of a freed page # SKIP not an ASan build", case_asan_catches_freed_page);

@@ -690,11 +690,7 @@ main (int argc, char **argv)
 {
 	char err[256];
 	seed = test_arg_u64 (argc, argv, "--seed", 42);
-	const char *only = NULL;
-	for (int i = 1; i + 1 < argc; i++) {
-		if (!strcmp (argv[i], "--only"))
-			only = argv[i + 1];
-	}
+	const char *only = test_arg_str (argc, argv, "--only", NULL);
 	printf ("# seed %llu, mwpm page size %d\n", (unsigned long long) seed, MONO_CONFIG_MWPM_PAGE_SIZE);
 	if (sgen_vtable_init (&node_vt, SGEN_KIND_OBJECT, "Node", sizeof (Node), node_refs, 2, err, sizeof (err)) ||
 	    sgen_vtable_init (&refs_vt, SGEN_KIND_REF_ARRAY, "Object[]", 0, NULL, 0, err, sizeof (err)) ||

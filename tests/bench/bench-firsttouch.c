@@ -8,6 +8,8 @@
  *
  *   bench-firsttouch [--mib N]      prints one JSON line
  */
+#include "../test-args.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,19 +28,10 @@ now_ms (void)
 int
 main (int argc, char **argv)
 {
-	long mib = 64;
-	for (int i = 1; i < argc; i++) {
-		if (!strncmp (argv[i], "--mib=", 6))
-			mib = strtol (argv[i] + 6, NULL, 10);
-		else if (strncmp (argv[i], "--mono-wasm-mmap", 16) != 0) {
-			fprintf (stderr, "usage: bench-firsttouch [--mib=N] (N from 1 to 1024)\n");
-			return 2;
-		}
-	}
-	if (mib < 1 || mib > 1024) {
-		fprintf (stderr, "bench-firsttouch: --mib must be from 1 to 1024\n");
-		return 2;
-	}
+	/* --mono-wasm-mmap is accepted and ignored: the benchmark driver passes it to every run. */
+	static const char *const known[] = { "--mib=", "--mono-wasm-mmap=", NULL };
+	test_args_check (argc, argv, known, "bench-firsttouch [--mib=N] (N from 1 to 1024)");
+	long mib = (long)test_arg_u64_in (argc, argv, "--mib", 64, 1, 1024);
 	size_t n = (size_t)mib << 20;
 	double t0 = now_ms ();
 	volatile char *p = sbrk ((intptr_t)n);

@@ -22,6 +22,7 @@
  * Output: one "name value unit" line per measurement, easy to diff between builds.
  */
 #include <emscripten.h>
+#include "../test-args.h"
 #include "../test-rng.h"
 #include <stdint.h>
 #include <stdio.h>
@@ -179,19 +180,13 @@ overhead (uintptr_t brk0)
 int
 main (int argc, char **argv)
 {
-	int reps = 9;
-	const char *only = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (!strncmp (argv[i], "--reps=", 7) && atoi (argv[i] + 7) > 0 && atoi (argv[i] + 7) <= 100) {
-			reps = atoi (argv[i] + 7);
-		} else if (!strcmp (argv[i], "--only=overhead") || !strcmp (argv[i], "--only=churn") ||
-			   !strcmp (argv[i], "--only=batch") || !strcmp (argv[i], "--only=lifo")) {
-			only = argv[i] + 7;
-		} else {
-			fprintf (stderr, "usage: bench-malloc [--reps=N] [--only=overhead|churn|batch|lifo] (N from 1 to 100)\n");
-			return 2;
-		}
-	}
+	static const char *const known[] = { "--reps=", "--only=", NULL };
+	const char *usage = "bench-malloc [--reps=N] [--only=overhead|churn|batch|lifo] (N from 1 to 100)";
+	test_args_check (argc, argv, known, usage);
+	int reps = (int)test_arg_u64_in (argc, argv, "--reps", 9, 1, 100);
+	const char *only = test_arg_str (argc, argv, "--only", NULL);
+	if (only && strcmp (only, "overhead") && strcmp (only, "churn") && strcmp (only, "batch") && strcmp (only, "lifo"))
+		test_args_fail (argv[0], "--only takes overhead, churn, batch or lifo, got '%s'", only);
 #define RUN(name) (!only || !strcmp (only, name))
 	/* Overhead first, on a fresh heap. */
 	uintptr_t brk0 = brk_now ();

@@ -49,6 +49,8 @@
  */
 #include "mono-wasm-pagemgr.h"
 #include "mwpm-test-hooks.h"
+#include "mono-sanitizers.h"
+#include "../test-args.h"
 #include "../test-rng.h"
 
 #include <errno.h>
@@ -71,14 +73,6 @@
 #define MAX_REPS 31
 #define MAX_RESULTS 64
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define SANITIZED 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define SANITIZED 1
-#endif
 
 #ifdef __EMSCRIPTEN__
 #define TARGET "wasm-emscripten"
@@ -564,17 +558,6 @@ run_chunk (const Options *o)
 
 /* ---- Arguments ---- */
 
-static uint64_t
-parse_u64 (const char *flag, const char *v, uint64_t lo, uint64_t hi)
-{
-	char *end;
-	errno = 0;
-	unsigned long long x = v ? strtoull (v, &end, 0) : 0;
-	if (!v || errno || *end || !*v || v[0] == '-' || x < lo || x > hi)
-		die ("%s needs a whole number from %" PRIu64 " to %" PRIu64 ", got '%s'", flag, lo, hi, v ? v : "");
-	return x;
-}
-
 static void
 usage (void)
 {
@@ -593,48 +576,29 @@ usage (void)
 int
 main (int argc, char **argv)
 {
-	Options o = { .seed = 1, .pairs = 0, .reps = 0, .pages = 0, .frag = -1 };
-	size_t table = mwpm_table_pages ();
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!strcmp (a, "--pages")) {
-			o.pages = (size_t)parse_u64 (a, v, 2 * TAIL_PAGES, table - table / 16);
-			i++;
-		} else if (!strcmp (a, "--frag")) {
-			char *end;
-			errno = 0;
-			o.frag = v ? strtod (v, &end) : -1;
-			if (!v || errno || *end || !*v || !(o.frag >= 0 && o.frag < 1))
-				die ("--frag needs a fraction F with 0 <= F < 1 (0.5 = half the pages in use), got '%s'", v ? v : "");
-			i++;
-		} else if (!strcmp (a, "--pairs")) {
-			o.pairs = parse_u64 (a, v, 1, (uint64_t)1 << 40);
-			i++;
-		} else if (!strcmp (a, "--reps")) {
-			o.reps = (unsigned)parse_u64 (a, v, 1, MAX_REPS);
-			i++;
-		} else if (!strcmp (a, "--seed")) {
-			o.seed = parse_u64 (a, v, 0, UINT64_MAX);
-			i++;
-		} else if (!strcmp (a, "--quick")) {
-			o.quick = 1;
-		} else if (!strcmp (a, "--json")) {
-			o.json_only = 1;
-		} else if (!strcmp (a, "--chunk")) {
-			o.chunk_mode = 1;
-		} else if (!strcmp (a, "--help") || !strcmp (a, "-h")) {
-			usage ();
-			return 0;
-		} else {
-			usage ();
-			die ("unknown argument '%s'", a);
-		}
+	static const char *const known[] = { "--pages=", "--frag=", "--pairs=", "--reps=", "--seed=", "--quick",
+					     "--json", "--chunk", "--help", "-h", NULL };
+	test_args_check (argc, argv, known, "see the top of tests/bench/bench-mwpm.c");
+	if (test_arg_flag (argc, argv, "--help") || test_arg_flag (argc, argv, "-h")) {
+		usage ();
+		return 0;
 	}
+	size_t table = mwpm_table_pages ();
+	Options o = {
+		.seed = test_arg_u64_in (argc, argv, "--seed", 1, 0, UINT64_MAX),
+		.pairs = test_arg_u64_in (argc, argv, "--pairs", 0, 1, (uint64_t)1 << 40),
+		.reps = (unsigned)test_arg_u64_in (argc, argv, "--reps", 0, 1, MAX_REPS),
+		.pages = (size_t)test_arg_u64_in (argc, argv, "--pages", 0, 2 * TAIL_PAGES, table - table / 16),
+		.frag = test_arg_fraction (argc, argv, "--frag", -1, 0, 1),
+		.quick = test_arg_flag (argc, argv, "--quick"),
+		.json_only = test_arg_flag (argc, argv, "--json"),
+		.chunk_mode = test_arg_flag (argc, argv, "--chunk"),
+	};
 	if (!o.pairs)
 		o.pairs = o.quick ? 50000 : 200000;
 	if (!o.reps)
 		o.reps = o.quick ? 3 : 5;
-#ifdef SANITIZED
+#if MONO_HAVE_ASAN || MONO_HAVE_TSAN
 	fputs ("bench-mwpm: warning: built with a sanitizer; the times are not mwpm's\n", stderr);
 #endif
 #ifndef __OPTIMIZE__
