@@ -7,6 +7,7 @@ Writes bench-results/<date>.json (raw runs + summary), PNG plots next to it, and
 docs/benchmarks.md.
 """
 import argparse
+import csv
 import datetime
 import json
 import os
@@ -16,8 +17,7 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from build import TOP, build, build_dir  # noqa: E402
+from build import TOP, build, build_dir
 
 NODE = ['node', '--no-experimental-fetch']
 MODES = [('mwpm', '--mono-wasm-mmap=on'), ('libc', '--mono-wasm-mmap=off')]
@@ -66,6 +66,10 @@ WORKLOADS = [
 ]
 
 
+def workload(name):
+    return next(w for w in WORKLOADS if w.name == name)
+
+
 def last_json(text):
     for line in reversed(text.strip().splitlines()):
         line = line.strip()
@@ -90,9 +94,9 @@ def flatten(d):
 def run_once(bdir, w, mode_arg, quick):
     prog = os.path.join(bdir, w.program)
     args = (w.quick_args if quick else w.args) + [mode_arg]
-    t0 = time.time()
+    t0 = time.monotonic()
     r = subprocess.run(NODE + [prog] + args, capture_output=True, text=True, cwd=bdir, timeout=600)
-    wall = time.time() - t0
+    wall = time.monotonic() - t0
     if r.returncode != 0:
         raise RuntimeError(f'{w.name} {mode_arg}: exit {r.returncode}\n{r.stderr[-2000:]}{r.stdout[-1000:]}')
     d = flatten(last_json(r.stdout))
@@ -174,7 +178,7 @@ def run_browser(bdir, reps, quick, log):
     runs = []
     for rep in range(reps):
         for name in names:
-            w = next(w for w in WORKLOADS if w.name == name)
+            w = workload(name)
             for mode, arg in MODES:
                 words = [a for a in (w.quick_args if quick else w.args) if a != '--json'] + [arg]
                 query = '&'.join(a[2:] for a in words) + '&json=on'
@@ -198,7 +202,7 @@ def run_browser(bdir, reps, quick, log):
             if pair[m].get('verify_errors', 0):
                 raise RuntimeError(f'browser {name}: verify_errors in {m} mode')
         pairs[name].append(pair)
-    return {n: summarize(p, next(w for w in WORKLOADS if w.name == n).metrics) for n, p in pairs.items()}, pairs
+    return {n: summarize(p, workload(n).metrics) for n, p in pairs.items()}, pairs
 
 
 def check_targets(summary, latency):
@@ -293,28 +297,17 @@ def plots(result, stem):
 
 
 def read_trace(path):
-    """--memory-trace output: JSON lines or CSV with a header (time, phase, linear memory, ...)."""
-    rows = []
+    """--memory-trace output: CSV with a header (time_ms, phase, linear_memory, ...); numbers as
+    floats, other fields as text."""
     if not os.path.exists(path):
-        return rows
-    with open(path) as f:
-        text = f.read().strip().splitlines()
-    if not text:
-        return rows
-    if text[0].startswith('{'):
-        rows = [json.loads(l) for l in text if l.strip()]
-    else:
-        head = [h.strip() for h in text[0].split(',')]
-        for l in text[1:]:
-            vals = l.split(',')
-            row = {}
-            for h, v in zip(head, vals):
-                try:
-                    row[h] = float(v)
-                except ValueError:
-                    row[h] = v
-            rows.append(row)
-    return rows
+        return []
+    def value(v):
+        try:
+            return float(v)
+        except (TypeError, ValueError):
+            return v
+    with open(path, newline='') as f:
+        return [{k.strip(): value(v) for k, v in row.items()} for row in csv.DictReader(f)]
 
 
 def table_rows(metrics):
@@ -409,7 +402,7 @@ def machine():
     return f'{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, node {node}, emscripten 3.1.6'
 
 
-def main(argv=None):
+def parse_args(argv):
     ap = argparse.ArgumentParser(prog='tools/bench', description=__doc__.split('\n')[0])
     ap.add_argument('--quick', action='store_true', help='fewer repetitions and smaller scales (< 3 minutes)')
     ap.add_argument('--reps', type=int, help='repetitions per mode (default 11, quick 3)')
@@ -417,59 +410,64 @@ def main(argv=None):
     ap.add_argument('--no-docs', action='store_true', help='do not rewrite docs/benchmarks.md')
     ap.add_argument('--no-browser', action='store_true', help='skip the headless Chromium runs')
     args = ap.parse_args(argv)
-    reps = args.reps or (3 if args.quick else 11)
-    if reps < 1:
+    args.reps = args.reps or (3 if args.quick else 11)
+    if args.reps < 1:
         ap.error('--reps must be at least 1')
-    only = set(args.only.split(',')) if args.only else None
+    args.only = set(args.only.split(',')) if args.only else None
     known = {w.name for w in WORKLOADS} | {'latency', 'firsttouch', 'browser'}
-    if only and not only <= known:
-        ap.error(f'unknown workload(s): {", ".join(sorted(only - known))}')
-    log = lambda m: print(m, flush=True)
-    start = time.time()
-    log('[bench] building wasm-release')
-    build('wasm-release')
-    bdir = build_dir('wasm-release')
-    result = {'date': datetime.datetime.now().strftime('%Y-%m-%d %H:%M'), 'machine': machine(), 'reps': reps,
-              'quick': args.quick, 'runs': {}, 'summary': {}}
+    if args.only and not args.only <= known:
+        ap.error(f'unknown workload(s): {", ".join(sorted(args.only - known))}')
+    return args
+
+
+def wanted(args, name):
+    return not args.only or name in args.only
+
+
+def run_workloads(args, bdir, result, log):
     for w in WORKLOADS:
-        if only and w.name not in only:
+        if not wanted(args, w.name):
             continue
         if not os.path.exists(os.path.join(bdir, w.program)):
             log(f'[bench] {w.name}: {w.program} not built, skipped')
             continue
         log(f'[bench] {w.name}: {w.about}')
-        runs = run_pairs(bdir, w, reps, args.quick, log)
+        runs = run_pairs(bdir, w, args.reps, args.quick, log)
         result['runs'][w.name] = runs
         result['summary'][w.name] = summarize(runs, w.metrics)
-    if not only or 'fill-drop-refill' in only:
-        traces = {}
-        for mode, arg in MODES:
-            path = os.path.join(bdir, f'bench-trace-{mode}.txt')
-            w = next(w for w in WORKLOADS if w.name == 'fill-drop-refill')
-            if os.path.exists(os.path.join(bdir, w.program)):
-                subprocess.run(NODE + [w.program] + (w.quick_args if args.quick else w.args) +
-                               [arg, f'--memory-trace={os.path.basename(path)}'], cwd=bdir, capture_output=True,
-                               timeout=600)
-                traces[mode] = read_trace(path)
-        result['traces'] = traces
-    if not only or 'firsttouch' in only:
-        ft = []
-        for rep in range(reps):
-            r = subprocess.run(NODE + [os.path.join(bdir, 'tests/bench/bench-firsttouch.js')], capture_output=True,
-                               text=True, timeout=300)
-            if r.returncode != 0:
-                raise RuntimeError(f'bench-firsttouch failed: {r.stderr[-1000:]}')
-            ft.append(last_json(r.stdout))
-        result['firsttouch'] = {k: statistics.median(d[k] for d in ft)
-                                for k in ('grow_ms', 'first_touch_ms', 'first_touch_us_per_page', 'memset_ms')}
-        log(f'[bench] fresh memory, 64 MiB (median of {reps}): first touch {result["firsttouch"]["first_touch_ms"]:.1f} ms, '
-            f'memset afterwards {result["firsttouch"]["memset_ms"]:.1f} ms')
-    if not only or 'latency' in only:
-        log('[bench] page-manager latency (release, native and wasm)')
-        result['latency'] = run_latency(args, log)
-    if not args.no_browser and (not only or 'browser' in only):
-        log('[bench] startup and steady in headless Chromium')
-        result['browser'], result['runs']['browser'] = run_browser(bdir, max(2, reps // 2), args.quick, log)
+
+
+def run_traces(args, bdir):
+    """fill-drop-refill once per mode with --memory-trace, for the memory plot."""
+    traces = {}
+    w = workload('fill-drop-refill')
+    for mode, arg in MODES:
+        path = os.path.join(bdir, f'bench-trace-{mode}.txt')
+        if os.path.exists(os.path.join(bdir, w.program)):
+            subprocess.run(NODE + [w.program] + (w.quick_args if args.quick else w.args) +
+                           [arg, f'--memory-trace={os.path.basename(path)}'], cwd=bdir, capture_output=True,
+                           timeout=600)
+            traces[mode] = read_trace(path)
+    return traces
+
+
+def run_firsttouch(args, bdir, log):
+    ft = []
+    for _ in range(args.reps):
+        r = subprocess.run(NODE + [os.path.join(bdir, 'tests/bench/bench-firsttouch.js')], capture_output=True,
+                           text=True, timeout=300)
+        if r.returncode != 0:
+            raise RuntimeError(f'bench-firsttouch failed: {r.stderr[-1000:]}')
+        ft.append(last_json(r.stdout))
+    out = {k: statistics.median(d[k] for d in ft)
+           for k in ('grow_ms', 'first_touch_ms', 'first_touch_us_per_page', 'memset_ms')}
+    log(f'[bench] fresh memory, 64 MiB (median of {args.reps}): first touch {out["first_touch_ms"]:.1f} ms, '
+        f'memset afterwards {out["memset_ms"]:.1f} ms')
+    return out
+
+
+def report(args, argv, result, log):
+    """Writes the JSON, the plots and (unless --no-docs) docs/benchmarks.md; prints the targets."""
     os.makedirs(RESULTS, exist_ok=True)
     stem = os.path.join(RESULTS, datetime.datetime.now().strftime('%Y-%m-%d-%H%M'))
     files = plots(result, stem)
@@ -485,7 +483,30 @@ def main(argv=None):
     for text, val, ok in rows:
         log(f'  {"met " if ok else ("MISS" if ok is False else "  - ")}  {text}: {val}')
     log(f'results: {os.path.relpath(stem, TOP)}.json, plots: ' + ', '.join(os.path.relpath(f, TOP) for f in files))
-    log(f'total {time.time() - start:.0f} s')
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    log = lambda m: print(m, flush=True)
+    start = time.monotonic()
+    log('[bench] building wasm-release')
+    build('wasm-release')
+    bdir = build_dir('wasm-release')
+    result = {'date': datetime.datetime.now().strftime('%Y-%m-%d %H:%M'), 'machine': machine(), 'reps': args.reps,
+              'quick': args.quick, 'runs': {}, 'summary': {}}
+    run_workloads(args, bdir, result, log)
+    if wanted(args, 'fill-drop-refill'):
+        result['traces'] = run_traces(args, bdir)
+    if wanted(args, 'firsttouch'):
+        result['firsttouch'] = run_firsttouch(args, bdir, log)
+    if wanted(args, 'latency'):
+        log('[bench] page-manager latency (release, native and wasm)')
+        result['latency'] = run_latency(args, log)
+    if not args.no_browser and wanted(args, 'browser'):
+        log('[bench] startup and steady in headless Chromium')
+        result['browser'], result['runs']['browser'] = run_browser(bdir, max(2, args.reps // 2), args.quick, log)
+    report(args, argv, result, log)
+    log(f'total {time.monotonic() - start:.0f} s')
     return 0
 
 

@@ -14,22 +14,13 @@ import tempfile
 
 from build import TOP, build
 from configs import SUITES
+from tally import Tally
 
 RUNNER = os.path.join(TOP, 'tools', 'browser-test')
 CHROMIUM = '/usr/bin/chromium'
 # Longer than the sum of the pages' own limits (tools/browser/runs.js): only a runner that
 # itself hangs meets it.
 WHOLE_RUN_LIMIT = 2400
-
-
-class Result:
-    def __init__(self):
-        self.passed = self.failed = self.skipped = 0
-        self.failures = []
-
-    def fail(self, what):
-        self.failed += 1
-        self.failures.append(what)
 
 
 def _missing_tools():
@@ -86,12 +77,12 @@ def _build_programs(runs, r):
 
 
 def run(args):
-    r = Result()
+    r = Tally()
     missing = _missing_tools()
     if missing:
         print(f'[browser] SKIPPED: no browser to run in: {", ".join(missing)} missing '
               '(tools/setup installs them)', flush=True)
-        r.skipped += 1
+        r.skip()
         return r
     with tempfile.TemporaryDirectory(prefix='mwpm-browser-') as tmp:
         _build_programs(_listed_runs(tmp), r)
@@ -109,7 +100,7 @@ def run(args):
         return r
     for run_ in results['runs']:
         if run_['status'] == 'pass':
-            r.passed += 1
+            r.ok()
         else:
             r.fail(f'browser {run_["name"]}: {"; ".join(run_["problems"])[:300]}')
     if status != 0 and not r.failed:

@@ -12,6 +12,7 @@ import re
 import subprocess
 
 from build import build, build_dir
+from tally import Tally
 
 TARGET = 'tests/test-pool-scenario.js'
 RUNS = [(c, d, m) for c, modes in (('wasm', ('on', 'off')), ('wasm-pool', ('off',)))
@@ -21,12 +22,6 @@ RUNS = [(c, d, m) for c, modes in (('wasm', ('on', 'off')), ('wasm-pool', ('off'
 GC_OUT_OF_MEMORY = re.compile(r'sgen: fatal: .*out of memory')
 RESULT = re.compile(r'^# result: (.*)$')
 TIMEOUT = 300
-
-
-class Result:
-    def __init__(self):
-        self.passed = self.failed = self.skipped = 0
-        self.failures = []
 
 
 def _describe(lines):
@@ -43,15 +38,14 @@ def _describe(lines):
 
 
 def run(args):
-    r = Result()
+    r = Tally()
     for cfg in ('wasm', 'wasm-pool'):
         try:
             print(f'[pool] building {TARGET} in {cfg}', flush=True)
             build(cfg, [TARGET])
         except SystemExit as e:
             print(f'[pool] {e}', flush=True)
-            r.failed += 1
-            r.failures.append(f'build {cfg} {TARGET}')
+            r.fail(f'build {cfg} {TARGET}')
             return r
     print('[pool] recorded outcomes (running out of memory here is a result, not a failure):', flush=True)
     for cfg, direction, mmap in RUNS:
@@ -65,16 +59,15 @@ def run(args):
         results = [m.group(1) for m in map(RESULT.match, out.splitlines()) if m]
         name = f'{cfg} {direction} --mono-wasm-mmap={mmap}'
         if rc == 0 and results:
-            r.passed += 1
+            r.ok()
             print(f'[pool] {name}: ' + '; '.join(_describe(results)), flush=True)
         elif rc != 0 and GC_OUT_OF_MEMORY.search(err):
-            r.passed += 1
+            r.ok()
             line = GC_OUT_OF_MEMORY.search(err).group(0)
             done = _describe(results)
             oom = f'{"then " if done else ""}the GC side ran out of memory ({line})'
             print(f'[pool] {name}: ' + '; '.join(done + [oom]), flush=True)
         else:
-            r.failed += 1
-            r.failures.append(f'{name}: exit {rc}')
+            r.fail(f'{name}: exit {rc}')
             print(f'[pool] {name}: FAILED (exit {rc})\n{out[-3000:]}{err[-2000:]}', flush=True)
     return r

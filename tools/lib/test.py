@@ -13,21 +13,9 @@ import sys
 import time
 import xml.etree.ElementTree as ET
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from build import TOP, build, build_dir  # noqa: E402
-from configs import CONFIGS, SUITES  # noqa: E402
-
-
-class Tally:
-    def __init__(self):
-        self.passed = self.failed = self.skipped = 0
-        self.failures = []
-
-    def add(self, other):
-        self.passed += other.passed
-        self.failed += other.failed
-        self.skipped += other.skipped
-        self.failures += other.failures
+from build import build, build_dir
+from configs import CONFIGS, SUITES
+from tally import Tally
 
 
 def read_meson_results(bdir):
@@ -43,13 +31,12 @@ def read_meson_results(bdir):
                     continue
                 kids = {k.tag for k in case}
                 if 'failure' in kids or 'error' in kids:
-                    t.failed += 1
-                    t.failures.append(f'{prog}: {case.get("name")}')
+                    t.fail(f'{prog}: {case.get("name")}')
                     cased_failures.add(prog)
                 elif 'skipped' in kids:
-                    t.skipped += 1
+                    t.skip()
                 else:
-                    t.passed += 1
+                    t.ok()
     log = os.path.join(bdir, 'meson-logs', 'testlog.json')
     if os.path.exists(log):
         with open(log) as f:
@@ -60,8 +47,7 @@ def read_meson_results(bdir):
     project = 'mwpm.'
     for name, result in sorted(failed_programs):
         if project + name not in cased_failures and name not in cased_failures:
-            t.failed += 1
-            t.failures.append(f'{name}: program {result}')
+            t.fail(f'{name}: program {result}')
     return t
 
 
@@ -76,8 +62,7 @@ def run_config(name, test_args):
     r = subprocess.run(cmd, capture_output=True, text=True)
     t = read_meson_results(bdir)
     if r.returncode != 0 and t.failed == 0:
-        t.failed += 1
-        t.failures.append(f'{name}: meson test exited {r.returncode}')
+        t.fail(f'{name}: meson test exited {r.returncode}')
     if t.failed:
         sys.stdout.write(r.stdout[-12000:])
     return t
@@ -87,27 +72,26 @@ def run_suite(suite, args):
     spec = SUITES[suite]
     t = Tally()
     for cfg in spec.get('configs', []):
-        start = time.time()
+        start = time.monotonic()
         try:
             print(f'[{suite}] building {cfg} ({CONFIGS[cfg].about})', flush=True)
             build(cfg)
         except SystemExit as e:
             print(f'[{suite}] {e}', flush=True)
-            t.failed += 1
-            t.failures.append(f'build {cfg}')
+            t.fail(f'build {cfg}')
             continue
         print(f'[{suite}] testing {cfg}', flush=True)
         ct = run_config(cfg, args.test_args)
         ct.failures = [f'[{cfg}] {f}' for f in ct.failures]
         print(f'[{suite}] {cfg}: {ct.passed} passed, {ct.failed} failed, {ct.skipped} skipped '
-              f'({time.time() - start:.0f} s)', flush=True)
+              f'({time.monotonic() - start:.0f} s)', flush=True)
         t.add(ct)
     if spec.get('runner'):
         mod = importlib.import_module(spec['runner'])
-        start = time.time()
+        start = time.monotonic()
         rt = mod.run(args)
         print(f'[{suite}] {spec["runner"]}: {rt.passed} passed, {rt.failed} failed, {rt.skipped} skipped '
-              f'({time.time() - start:.0f} s)', flush=True)
+              f'({time.monotonic() - start:.0f} s)', flush=True)
         t.add(rt)
     return t
 
@@ -126,13 +110,13 @@ def main():
         return 0
     args.test_args = ['--long'] if args.long else []
     suites = ['native'] if args.quick else (args.suite or list(SUITES))
-    start = time.time()
+    start = time.monotonic()
     total = Tally()
     summary = []
     for s in suites:
-        st = time.time()
+        st = time.monotonic()
         t = run_suite(s, args)
-        summary.append((s, t, time.time() - st))
+        summary.append((s, t, time.monotonic() - st))
         total.add(t)
     print()
     print('Summary')
@@ -140,7 +124,7 @@ def main():
         print(f'  {s:13s} {t.passed:5d} passed {t.failed:4d} failed {t.skipped:4d} skipped  {secs:6.0f} s')
     for f in total.failures:
         print(f'  FAILED: {f}')
-    print(f'  total time {time.time() - start:.0f} s')
+    print(f'  total time {time.monotonic() - start:.0f} s')
     print(f'{total.passed} passed, {total.failed} failed')
     return 1 if total.failed else 0
 
