@@ -18,8 +18,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#define P MWPM_PAGE_SIZE
-#define MAX_PAGES (((uint64_t)1 << 32) / P)
+#define PAGE MWPM_PAGE_SIZE
+#define MAX_PAGES (((uint64_t)1 << 32) / PAGE)
 #define MAX_LIVE 512
 #define MAX_FOREIGN 64
 
@@ -102,13 +102,13 @@ model_source_bytes (ModelSource *src, const uint8_t *data, uint64_t size)
 static inline uint32_t
 page_index (const void *p)
 {
-	return (uint32_t)(((uintptr_t)p - base) / P);
+	return (uint32_t)(((uintptr_t)p - base) / PAGE);
 }
 
 static inline uint64_t *
 page_word (uint32_t page, size_t byte)
 {
-	return (uint64_t *)(base + (uintptr_t)page * P + byte);
+	return (uint64_t *)(base + (uintptr_t)page * PAGE + byte);
 }
 
 static inline uint64_t
@@ -123,7 +123,7 @@ check_canaries (uint32_t first, uint32_t count)
 {
 	for (uint32_t p = first; p < first + count; p++) {
 		uint64_t c = canary (m_owner[p], p);
-		if (*page_word (p, 0) != c || *page_word (p, P - 8) != ~c)
+		if (*page_word (p, 0) != c || *page_word (p, PAGE - 8) != ~c)
 			FAIL ("canary of page %u (allocation %u) overwritten", p, m_owner[p]);
 	}
 	return 0;
@@ -154,11 +154,11 @@ static int
 check_zero (ModelSource *src, uint32_t first, uint32_t count, ModelCounts *k)
 {
 	for (uint32_t p = first; p < first + count; p++) {
-		size_t w = (size_t)src->next (src, P / 8) * 8;
-		if (*page_word (p, 0) || *page_word (p, P - 8) || *page_word (p, w))
+		size_t w = (size_t)src->next (src, PAGE / 8) * 8;
+		if (*page_word (p, 0) || *page_word (p, PAGE - 8) || *page_word (p, w))
 			FAIL ("zeroed allocation: page %u does not read zero", p);
 		if (src->next (src, 64) == 0) {
-			for (size_t b = 0; b < P; b += 8) {
+			for (size_t b = 0; b < PAGE; b += 8) {
 				if (*page_word (p, b))
 					FAIL ("zeroed allocation: page %u byte %zu not zero", p, b);
 			}
@@ -195,8 +195,8 @@ fits_from_break (uint64_t n, uint64_t align_pages)
 	uint64_t brk;
 	if (mwpm_platform_break (&brk) != 0 || brk > limit)
 		return false;
-	uint64_t start = round_to (round_to (brk, P) / P, align_pages);
-	uint64_t end = (start + n) * P;
+	uint64_t start = round_to (round_to (brk, PAGE) / PAGE, align_pages);
+	uint64_t end = (start + n) * PAGE;
 	return end <= limit && round_to (end - brk, sbrk_granule) <= limit - brk;
 }
 
@@ -205,7 +205,7 @@ fits_from_break (uint64_t n, uint64_t align_pages)
 static uint64_t
 growth_bound (uint64_t n, uint64_t align_pages)
 {
-	uint64_t need = (n + align_pages - 1) * P + P + sbrk_granule;
+	uint64_t need = (n + align_pages - 1) * PAGE + PAGE + sbrk_granule;
 	uint64_t chunk = round_to (MWPM_MIN_CHUNK_BYTES, sbrk_granule);
 	return need > chunk ? need : chunk;
 }
@@ -216,8 +216,8 @@ alloc_checked (ModelSource *src, ModelCounts *k, size_t size, size_t align, int 
 {
 	if (nlive == MAX_LIVE)
 		return 0;
-	size_t eff_align = align > P ? align : P;
-	uint64_t n = (size + P - 1) / P, align_pages = eff_align / P;
+	size_t eff_align = align > PAGE ? align : PAGE;
+	uint64_t n = (size + PAGE - 1) / PAGE, align_pages = eff_align / PAGE;
 	bool fits = fits_from_break (n, align_pages);
 	MwpmStats before;
 	mwpm_get_stats (&before);
@@ -258,11 +258,11 @@ alloc_checked (ModelSource *src, ModelCounts *k, size_t size, size_t align, int 
 			FAIL ("page %u handed out while %s", p, m_page[p] == M_HELD ? "held" : "foreign");
 		dirty += m_page[p] == M_RELEASED;
 	}
-	if (eff_align == P && src->next (src, 16) == 0 && check_first_fit (first, (uint32_t)n))
+	if (eff_align == PAGE && src->next (src, 16) == 0 && check_first_fit (first, (uint32_t)n))
 		return 1;
 	if (flags & MWPM_ZEROED) {
-		m_bytes_zeroed += (uint64_t)dirty * P;
-		k->bytes_zeroed += (uint64_t)dirty * P;
+		m_bytes_zeroed += (uint64_t)dirty * PAGE;
+		k->bytes_zeroed += (uint64_t)dirty * PAGE;
 		if (check_zero (src, first, (uint32_t)n, k))
 			return 1;
 	}
@@ -271,7 +271,7 @@ alloc_checked (ModelSource *src, ModelCounts *k, size_t size, size_t align, int 
 		m_page[p] = M_HELD;
 		m_owner[p] = id;
 		*page_word (p, 0) = canary (id, p);
-		*page_word (p, P - 8) = ~canary (id, p);
+		*page_word (p, PAGE - 8) = ~canary (id, p);
 	}
 	m_released -= dirty;
 	m_held += n;
@@ -286,7 +286,7 @@ static size_t
 pick_align (ModelSource *src)
 {
 	if (src->next (src, 8) == 0)
-		return (size_t)P << src->next (src, 7);
+		return (size_t)PAGE << src->next (src, 7);
 	return src->next (src, 2) ? 0 : (size_t)1 << src->next (src, 16);
 }
 
@@ -296,7 +296,7 @@ do_alloc (ModelSource *src, ModelCounts *k)
 	/* Sizes: mostly 1-4 pages, sometimes up to 32, rarely up to 256; any byte count. */
 	uint64_t r = src->next (src, 100);
 	uint64_t pages = r < 75 ? 1 + src->next (src, 4) : r < 98 ? 1 + src->next (src, 32) : 1 + src->next (src, 256);
-	size_t size = (size_t)((pages - 1) * P + 1 + src->next (src, P));
+	size_t size = (size_t)((pages - 1) * PAGE + 1 + src->next (src, PAGE));
 	size_t align = pick_align (src);
 	int flags = src->next (src, 2) ? MWPM_ZEROED : 0;
 	bool inject = src->next (src, 50) == 0;
@@ -315,7 +315,7 @@ do_large (ModelSource *src, ModelCounts *k)
 	if (mwpm_platform_break (&brk) != 0)
 		return 0;
 	if (capped) {
-		uint64_t room = brk < limit ? (limit - round_to (brk, P)) / P : 0;
+		uint64_t room = brk < limit ? (limit - round_to (brk, PAGE)) / PAGE : 0;
 		uint64_t less = src->next (src, 4);
 		pages = src->next (src, 4) == 0 ? room + 1 : room > less ? room - less : 1;
 	} else {
@@ -326,7 +326,7 @@ do_large (ModelSource *src, ModelCounts *k)
 	if (pages == 0 || pages > MAX_PAGES / 2)
 		return 0;
 	k->large++;
-	size_t size = (size_t)((pages - 1) * P + 1 + src->next (src, P));
+	size_t size = (size_t)((pages - 1) * PAGE + 1 + src->next (src, PAGE));
 	return alloc_checked (src, k, size, src->next (src, 4) ? 0 : pick_align (src), (capped && src->next (src, 8) == 0) ? MWPM_ZEROED : 0,
 			      false);
 }
@@ -336,7 +336,7 @@ release_pages (uint32_t first, uint32_t count)
 {
 	if (check_canaries (first, count))
 		return 1;
-	if (mwpm_free_range ((void *)(base + (uintptr_t)first * P), (size_t)count * P) != 0)
+	if (mwpm_free_range ((void *)(base + (uintptr_t)first * PAGE), (size_t)count * PAGE) != 0)
 		FAIL ("free of pages [%u, +%u) failed", first, count);
 	for (uint32_t p = first; p < first + count; p++)
 		m_page[p] = M_RELEASED;
@@ -385,7 +385,7 @@ do_foreign (ModelSource *src, ModelCounts *k)
 {
 	if (nforeign == MAX_FOREIGN)
 		return 0;
-	uint64_t size = 4 + src->next (src, 3 * P) / 4 * 4;
+	uint64_t size = 4 + src->next (src, 3 * PAGE) / 4 * 4;
 	size = (size + sbrk_granule - 1) / sbrk_granule * sbrk_granule; /* WASI: 64 KiB multiples */
 	uint64_t off;
 	if (mwpm_platform_foreign_sbrk ((int64_t)size, &off) != 0)
@@ -393,7 +393,7 @@ do_foreign (ModelSource *src, ModelCounts *k)
 	uint8_t fill = (uint8_t)(1 + src->next (src, 255));
 	memset ((void *)(base + (uintptr_t)off), fill, (size_t)size);
 	foreign[nforeign++] = (Foreign){ off, size, fill };
-	for (uint64_t p = off / P; p <= (off + size - 1) / P; p++) {
+	for (uint64_t p = off / PAGE; p <= (off + size - 1) / PAGE; p++) {
 		if (m_page[p] == M_HELD || m_page[p] == M_RELEASED)
 			FAIL ("foreign sbrk returned page %" PRIu64 ", which mwpm handed out", p);
 		m_page[p] = M_FOREIGN;
@@ -430,22 +430,22 @@ do_bad_call (ModelSource *src, ModelCounts *k)
 		break;
 	case 1:
 		errno = 0;
-		if (mwpm_alloc_range (P, 2 << src->next (src, 30)) || errno != EINVAL)
+		if (mwpm_alloc_range (PAGE, 2 << src->next (src, 30)) || errno != EINVAL)
 			FAIL ("unknown flag accepted");
 		break;
 	case 2:
 		errno = 0;
-		if (mwpm_alloc_aligned (P, 3 * P, 0) || errno != EINVAL)
+		if (mwpm_alloc_aligned (PAGE, 3 * PAGE, 0) || errno != EINVAL)
 			FAIL ("alignment 3 pages accepted");
 		break;
 	case 3:
 		errno = 0;
-		if (mwpm_free_range ((void *)(base + 64 * P + 1 + src->next (src, P - 1)), P) != -1 || errno != EINVAL)
+		if (mwpm_free_range ((void *)(base + 64 * PAGE + 1 + src->next (src, PAGE - 1)), PAGE) != -1 || errno != EINVAL)
 			FAIL ("unaligned free accepted");
 		break;
 	case 4: { /* a page the test released earlier: a double free */
 		uint32_t p = recent_release[src->next (src, RECENT)];
-		if (m_page[p] == M_RELEASED && mwpm_free_range ((void *)(base + (uintptr_t)p * P), P) != 0)
+		if (m_page[p] == M_RELEASED && mwpm_free_range ((void *)(base + (uintptr_t)p * PAGE), PAGE) != 0)
 			FAIL ("double free did not return 0");
 		k->stray_frees++;
 		break;
@@ -453,14 +453,14 @@ do_bad_call (ModelSource *src, ModelCounts *k)
 	case 5: /* foreign memory */
 		if (nforeign) {
 			Foreign *f = &foreign[src->next (src, nforeign)];
-			uint64_t pg = f->offset / P * P; /* the page holding its first byte */
-			if (mwpm_free_range ((void *)(base + (uintptr_t)pg), P) != 0)
+			uint64_t pg = f->offset / PAGE * PAGE; /* the page holding its first byte */
+			if (mwpm_free_range ((void *)(base + (uintptr_t)pg), PAGE) != 0)
 				FAIL ("free of foreign memory did not return 0");
 		}
 		k->stray_frees++;
 		break;
 	default: /* never mapped: the top of the space */
-		if (mwpm_free_range ((void *)(base + (uintptr_t)(MAX_PAGES - 2) * P), P) != 0)
+		if (mwpm_free_range ((void *)(base + (uintptr_t)(MAX_PAGES - 2) * PAGE), PAGE) != 0)
 			FAIL ("free of never-mapped memory did not return 0");
 		k->stray_frees++;
 		break;
@@ -492,7 +492,7 @@ model_run (ModelSource *src, const ModelConfig *cfg, ModelCounts *k)
 	limit = info.memory_max < ((uint64_t)1 << 32) ? info.memory_max : (uint64_t)1 << 32;
 	capped = limit <= ((uint64_t)1 << 30);
 	/* Keep live memory bounded: free more often when much is held. */
-	hold_limit = (capped ? limit : (768ull << 20)) / P / 2;
+	hold_limit = (capped ? limit : (768ull << 20)) / PAGE / 2;
 
 	for (op = 0; op < cfg->ops && !src->exhausted; op++) {
 		uint64_t r = src->next (src, 100);

@@ -133,7 +133,7 @@ static struct {
 	uint64_t ticks;
 	uint64_t linear_peak;
 	uint64_t errors;
-} R;
+} run;
 
 static double
 now_ms (void)
@@ -155,30 +155,30 @@ write_sample (void)
 	SgenStats s;
 	sgen_get_stats (&s);
 	uint64_t linear = mono_mmap_linear_memory_bytes ();
-	fprintf (R.trace, "%.3f,%s,%llu,%llu", now_ms () - R.t0, R.phase, (unsigned long long) linear,
+	fprintf (run.trace, "%.3f,%s,%llu,%llu", now_ms () - run.t0, run.phase, (unsigned long long) linear,
 		 (unsigned long long) s.os_bytes_live);
 	if (mwpm_active ()) {
 		MwpmStats m;
 		mwpm_get_stats (&m);
-		fprintf (R.trace, ",%zu,%zu,%zu,%zu\n", m.pages_in_use, m.pages_free_zeroed, m.pages_free_dirty,
+		fprintf (run.trace, ",%zu,%zu,%zu,%zu\n", m.pages_in_use, m.pages_free_zeroed, m.pages_free_dirty,
 			 m.pages_external);
 		return;
 	}
-	fputs (",,,,\n", R.trace);
+	fputs (",,,,\n", run.trace);
 }
 
 void
 stress_sample (const char *phase)
 {
 	/* Periodic calls (phase NULL) sample one time in 256: cheap enough for inner loops. */
-	if (!phase && ++R.ticks % 256)
+	if (!phase && ++run.ticks % 256)
 		return;
 	if (phase)
-		R.phase = phase;
+		run.phase = phase;
 	uint64_t linear = mono_mmap_linear_memory_bytes ();
-	if (linear > R.linear_peak)
-		R.linear_peak = linear;
-	if (R.trace)
+	if (linear > run.linear_peak)
+		run.linear_peak = linear;
+	if (run.trace)
 		write_sample ();
 }
 
@@ -186,8 +186,8 @@ void
 stress_error (const char *fmt, ...)
 {
 	va_list ap;
-	R.errors++;
-	if (R.errors > 20)
+	run.errors++;
+	if (run.errors > 20)
 		return;
 	fputs ("sgen-stress: ", stderr);
 	va_start (ap, fmt);
@@ -207,8 +207,8 @@ stress_oom (const char *what)
 static void
 dump_pages (const char *label)
 {
-	if (R.dump && mwpm_active ())
-		mwpm_dump (R.dump, label);
+	if (run.dump && mwpm_active ())
+		mwpm_dump (run.dump, label);
 }
 
 /* mwpm's stats after the final full collection, live data still in place. */
@@ -255,13 +255,13 @@ print_json (uint64_t seed, int64_t scale, int threads, double elapsed, uint64_t 
 	printf (",\"bytes_allocated\":%llu,\"bytes_promoted\":%llu", (unsigned long long) s.bytes_allocated,
 		(unsigned long long) s.bytes_promoted);
 	printf (",\"verify_errors\":%llu,\"checksum_errors\":%llu,\"verify_runs\":%llu",
-		(unsigned long long) (s.verify_errors + R.errors), (unsigned long long) R.errors,
+		(unsigned long long) (s.verify_errors + run.errors), (unsigned long long) run.errors,
 		(unsigned long long) s.verify_runs);
 	printf (",\"os_bytes_allocated\":%llu,\"os_bytes_freed\":%llu,\"os_bytes_peak\":%llu,\"os_bytes_live\":%llu",
 		(unsigned long long) s.os_bytes_allocated, (unsigned long long) s.os_bytes_freed,
 		(unsigned long long) s.os_bytes_peak, (unsigned long long) s.os_bytes_live);
 	printf (",\"linear_memory_peak\":%llu,\"linear_memory_final\":%llu,\"bytes_zeroed_by_page_layer\":%llu",
-		(unsigned long long) R.linear_peak, (unsigned long long) mono_mmap_linear_memory_bytes (),
+		(unsigned long long) run.linear_peak, (unsigned long long) mono_mmap_linear_memory_bytes (),
 		(unsigned long long) ms.bytes_zeroed);
 	printf (",\"major_blocks_in_use\":%zu,\"major_blocks_empty\":%zu,\"major_blocks_released\":%zu",
 		s.major_blocks_in_use, s.major_blocks_empty, s.major_blocks_released);
@@ -296,10 +296,10 @@ print_text (double elapsed, uint64_t digest, uint64_t objects)
 	printf ("  OS bytes: %llu allocated, %llu freed, peak %llu; linear memory peak %llu, final %llu; "
 		"zeroed by the page layer %llu\n",
 		(unsigned long long) s.os_bytes_allocated, (unsigned long long) s.os_bytes_freed,
-		(unsigned long long) s.os_bytes_peak, (unsigned long long) R.linear_peak,
+		(unsigned long long) s.os_bytes_peak, (unsigned long long) run.linear_peak,
 		(unsigned long long) mono_mmap_linear_memory_bytes (), (unsigned long long) ms.bytes_zeroed);
 	printf ("  verified: %llu heap problems, %llu checksum problems; final graph %llu objects, digest %016llx; %.1f ms\n",
-		(unsigned long long) s.verify_errors, (unsigned long long) R.errors, (unsigned long long) objects,
+		(unsigned long long) s.verify_errors, (unsigned long long) run.errors, (unsigned long long) objects,
 		(unsigned long long) digest, elapsed);
 }
 
@@ -338,14 +338,14 @@ configure (int *argc, char **argv, StressConfig *cfg)
 	}
 	const char *trace = mono_option_string ("memory-trace");
 	const char *dump = mono_option_string ("mwpm-dump");
-	if ((*trace && !(R.trace = open_output (trace))) || (*dump && !(R.dump = open_output (dump)))) {
-		fprintf (stderr, "sgen-stress: cannot write --%s %s\n", *trace && !R.trace ? "memory-trace" : "mwpm-dump",
-			 *trace && !R.trace ? trace : dump);
+	if ((*trace && !(run.trace = open_output (trace))) || (*dump && !(run.dump = open_output (dump)))) {
+		fprintf (stderr, "sgen-stress: cannot write --%s %s\n", *trace && !run.trace ? "memory-trace" : "mwpm-dump",
+			 *trace && !run.trace ? trace : dump);
 		return 2;
 	}
-	if (R.trace)
+	if (run.trace)
 		fputs ("time_ms,phase,linear_memory,os_bytes_live,mwpm_in_use,mwpm_free_zeroed,mwpm_free_dirty,mwpm_foreign\n",
-		       R.trace);
+		       run.trace);
 	return 0;
 }
 
@@ -354,8 +354,8 @@ static int
 start (const StressConfig *cfg)
 {
 	char err[256];
-	R.t0 = now_ms ();
-	R.phase = "start";
+	run.t0 = now_ms ();
+	run.phase = "start";
 	/* The threads start first: single-threaded builds refuse --threads before any work. */
 	if (stress_threads_start (cfg->threads, cfg->seed, err, sizeof (err)) != 0 ||
 	    stress_types_init (err, sizeof (err)) != 0 || sgen_init (err, sizeof (err)) != 0) {
@@ -451,17 +451,17 @@ main (int argc, char **argv)
 		if (reports[i].errors)
 			stress_error ("mmap thread %d found %llu problems", i, (unsigned long long) reports[i].errors);
 	}
-	double elapsed = now_ms () - R.t0;
+	double elapsed = now_ms () - run.t0;
 	if (cfg.json)
 		print_json (cfg.seed, cfg.scale, cfg.threads, elapsed, digest, objects, live_final, reports);
 	else
 		print_text (elapsed, digest, objects);
 	SgenStats s;
 	sgen_get_stats (&s);
-	if (R.trace)
-		fclose (R.trace);
-	if (R.dump)
-		fclose (R.dump);
+	if (run.trace)
+		fclose (run.trace);
+	if (run.dump)
+		fclose (run.dump);
 	sgen_shutdown ();
-	return (s.verify_errors || R.errors) ? 1 : 0;
+	return (s.verify_errors || run.errors) ? 1 : 0;
 }

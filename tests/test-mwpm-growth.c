@@ -18,7 +18,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
-#define P ((uint64_t)MWPM_PAGE_SIZE)
+#define PAGE ((uint64_t)MWPM_PAGE_SIZE)
 #define MIB (1024.0 * 1024.0)
 
 #if MONO_CONFIG_WASI
@@ -71,7 +71,7 @@ fresh (void)
 static uint64_t
 growth_bound (uint64_t bytes, uint64_t align)
 {
-	uint64_t need = round_up (bytes, P) + (align > P ? align - P : 0) + P + info.sbrk_granule;
+	uint64_t need = round_up (bytes, PAGE) + (align > PAGE ? align - PAGE : 0) + PAGE + info.sbrk_granule;
 	uint64_t chunk = round_up (MWPM_MIN_CHUNK_BYTES, info.sbrk_granule);
 	return need > chunk ? need : chunk;
 }
@@ -88,7 +88,7 @@ foreign (uint64_t bytes)
 static int
 alloc_after_move (const char *what, uint64_t bytes, int (*moved) (void))
 {
-	T_CHECK (mwpm_alloc_range (P, 0) != NULL, "a first page (mwpm's chunk, with free pages above it)");
+	T_CHECK (mwpm_alloc_range (PAGE, 0) != NULL, "a first page (mwpm's chunk, with free pages above it)");
 	T_CHECK (stats ().pages_free_zeroed > 0, "a free tail to credit");
 	T_CHECK (moved () == 0, "moving the break");
 	MwpmStats s0 = stats ();
@@ -101,8 +101,8 @@ alloc_after_move (const char *what, uint64_t bytes, int (*moved) (void))
 		  what, bytes / MIB, p ? "served" : "ENOMEM", grown / MIB, s1.sbrk_calls - s0.sbrk_calls, mem0 / MIB,
 		  mem1 / MIB, s1.pages_free_zeroed + s1.pages_free_dirty);
 	T_CHECK (p != NULL, "served (errno %d)", errno);
-	T_CHECK (grown <= growth_bound (bytes, P), "grew %" PRIu64 " bytes for %" PRIu64 ", at most %" PRIu64, grown, bytes,
-		 growth_bound (bytes, P));
+	T_CHECK (grown <= growth_bound (bytes, PAGE), "grew %" PRIu64 " bytes for %" PRIu64 ", at most %" PRIu64, grown, bytes,
+		 growth_bound (bytes, PAGE));
 	T_CHECK (mwpm_check_invariants () == 0, "invariants");
 	return mwpm_free_range (p, (size_t)bytes);
 }
@@ -149,14 +149,14 @@ static int
 near_cap (unsigned percent)
 {
 	fresh ();
-	T_CHECK (mwpm_alloc_range (P, 0) != NULL, "a first page");
+	T_CHECK (mwpm_alloc_range (PAGE, 0) != NULL, "a first page");
 	T_CHECK (foreign (100) == 0, "foreign sbrk");
 	uint64_t limit = info.memory_max < ((uint64_t)1 << 32) ? info.memory_max : (uint64_t)1 << 32;
 	uint64_t brk = current_break ();
-	uint64_t room_pages = (limit - round_up (brk, P)) / P;
+	uint64_t room_pages = (limit - round_up (brk, PAGE)) / PAGE;
 	uint64_t pages = percent >= 100 ? room_pages : room_pages * percent / 100;
 	T_CHECK (pages > 2, "room below the cap: %" PRIu64 " pages", room_pages);
-	uint64_t bytes = pages * P;
+	uint64_t bytes = pages * PAGE;
 	MwpmStats s0 = stats ();
 	uint64_t mem0 = mwpm_platform_memory_bytes ();
 	errno = 0;
@@ -173,9 +173,9 @@ near_cap (unsigned percent)
 	T_CHECK (mwpm_free_range (p, (size_t)bytes) == 0, "free");
 	/* One page more than the room can never fit: ENOMEM, and nothing changes. */
 	brk = current_break ();
-	room_pages = (limit - round_up (brk, P)) / P;
+	room_pages = (limit - round_up (brk, PAGE)) / PAGE;
 	MwpmStats s2 = stats ();
-	uint64_t too_much = (room_pages + s2.pages_free_zeroed + s2.pages_free_dirty + 1) * P;
+	uint64_t too_much = (room_pages + s2.pages_free_zeroed + s2.pages_free_dirty + 1) * PAGE;
 	if (too_much < ((uint64_t)1 << 32)) {
 		errno = 0;
 		T_CHECK (mwpm_alloc_range ((size_t)too_much, 0) == NULL && errno == ENOMEM, "more than the room: ENOMEM");
@@ -193,7 +193,7 @@ static int
 case_foreign_then_aligned (void)
 {
 	fresh ();
-	T_CHECK (mwpm_alloc_range (P, 0) != NULL, "a first page");
+	T_CHECK (mwpm_alloc_range (PAGE, 0) != NULL, "a first page");
 	T_CHECK (foreign (100) == 0, "foreign sbrk");
 	uint64_t bytes = 8u << 20, align = 4u << 20;
 	MwpmStats s0 = stats ();

@@ -17,7 +17,7 @@
 #include <stdatomic.h>
 #endif
 
-#define P MWPM_PAGE_SIZE
+#define PAGE MWPM_PAGE_SIZE
 #define SLOTS 16
 
 typedef struct {
@@ -49,17 +49,17 @@ work (void *arg)
 		if (!slot[s].p) {
 			size_t pages = 1 + (size_t)test_rng_below (&rng, 12);
 			int zeroed = (int)test_rng_below (&rng, 2);
-			size_t align = test_rng_below (&rng, 4) == 0 ? (size_t)P << test_rng_below (&rng, 4) : P;
-			char *p = mwpm_alloc_aligned (pages * P, align, zeroed ? MWPM_ZEROED : 0);
+			size_t align = test_rng_below (&rng, 4) == 0 ? (size_t)PAGE << test_rng_below (&rng, 4) : PAGE;
+			char *p = mwpm_alloc_aligned (pages * PAGE, align, zeroed ? MWPM_ZEROED : 0);
 			if (!p) {
 				w->errors++;
 				continue;
 			}
 			for (size_t k = 0; k < pages; k++) {
-				uint64_t *q = (uint64_t *)(p + k * P);
-				if (zeroed && (q[0] || q[P / 16] || q[P / 8 - 1]))
+				uint64_t *q = (uint64_t *)(p + k * PAGE);
+				if (zeroed && (q[0] || q[PAGE / 16] || q[PAGE / 8 - 1]))
 					w->errors++;
-				q[0] = q[P / 8 - 1] = pattern (w->id, i, k);
+				q[0] = q[PAGE / 8 - 1] = pattern (w->id, i, k);
 				slot[s].live[k] = 1;
 			}
 			w->zero_checked += zeroed ? pages : 0;
@@ -74,13 +74,13 @@ work (void *arg)
 		for (size_t k = 0; k < slot[s].pages; k++) {
 			if (!slot[s].live[k])
 				continue;
-			uint64_t *q = (uint64_t *)(slot[s].p + k * P);
-			if (q[0] != pattern (w->id, slot[s].n, k) || q[P / 8 - 1] != pattern (w->id, slot[s].n, k))
+			uint64_t *q = (uint64_t *)(slot[s].p + k * PAGE);
+			if (q[0] != pattern (w->id, slot[s].n, k) || q[PAGE / 8 - 1] != pattern (w->id, slot[s].n, k))
 				w->errors++;
 			if (all || (k >= k0 && k < k0 + len)) {
 				/* Only pages still held: the others may be another thread's by now. */
 				slot[s].live[k] = 0;
-				mwpm_free_range (q, P);
+				mwpm_free_range (q, PAGE);
 			}
 		}
 		int any = 0;
@@ -95,7 +95,7 @@ work (void *arg)
 	for (int s = 0; s < SLOTS; s++) {
 		for (size_t k = 0; slot[s].p && k < slot[s].pages; k++) {
 			if (slot[s].live[k])
-				mwpm_free_range (slot[s].p + k * P, P);
+				mwpm_free_range (slot[s].p + k * PAGE, PAGE);
 		}
 	}
 	return NULL;
@@ -133,8 +133,8 @@ bulk_grower (void *arg)
 	(void)arg;
 	for (unsigned r = 0; r < rounds; r++) {
 		wait_phase (3 * r);
-		char *p = mwpm_alloc_range (3 * quarter * P, 0);
-		if (!p || mwpm_free_range (p + 2 * quarter * P, quarter * P) != 0)
+		char *p = mwpm_alloc_range (3 * quarter * PAGE, 0);
+		if (!p || mwpm_free_range (p + 2 * quarter * PAGE, quarter * PAGE) != 0)
 			atomic_fetch_add (&bulk_errors, 1);
 		atomic_fetch_add (&bulk_phase, 1);
 	}
@@ -147,17 +147,17 @@ bulk_user (void *arg)
 	int zeroed = arg != NULL;
 	for (unsigned r = 0; r < rounds; r++) {
 		wait_phase (3 * r + (zeroed ? 1 : 2));
-		char *q = mwpm_alloc_range (quarter * P, zeroed ? MWPM_ZEROED : 0);
+		char *q = mwpm_alloc_range (quarter * PAGE, zeroed ? MWPM_ZEROED : 0);
 		if (!q) {
 			atomic_fetch_add (&bulk_errors, 1);
 		} else {
 			/* The engine's own updates hide the hazard in most runs: check that the thread's
 			 * view covers the range (mwpm zeroed it in this thread; the memset is ours). */
-			if (mwpm_platform_bulk_seen () < (uint64_t)(uintptr_t)q + quarter * P)
+			if (mwpm_platform_bulk_seen () < (uint64_t)(uintptr_t)q + quarter * PAGE)
 				atomic_fetch_add (&bulk_errors, 1);
-			if (zeroed && (q[0] || q[quarter * P - 1]))
+			if (zeroed && (q[0] || q[quarter * PAGE - 1]))
 				atomic_fetch_add (&bulk_errors, 1);
-			memset (q, 0x5a, quarter * P);
+			memset (q, 0x5a, quarter * PAGE);
 		}
 		atomic_fetch_add (&bulk_phase, 1);
 	}
@@ -171,7 +171,7 @@ case_bulk_after_growth (void)
 #if MONO_CONFIG_THREADS
 	mwpm_platform_host_reset (0, 0);
 	mwpm_reset_for_tests ();
-	quarter = MWPM_MIN_CHUNK_BYTES / P / 4 ? MWPM_MIN_CHUNK_BYTES / P / 4 : 1;
+	quarter = MWPM_MIN_CHUNK_BYTES / PAGE / 4 ? MWPM_MIN_CHUNK_BYTES / PAGE / 4 : 1;
 	atomic_store (&bulk_phase, 0);
 	atomic_store (&bulk_errors, 0);
 	/* The calling thread grows (on wasm the main thread, as a runtime's mutator usually is). */
@@ -186,7 +186,7 @@ case_bulk_after_growth (void)
 	tap_diag ("%" PRIu64 " rounds of %zu pages: memory %" PRIu64 " MiB, %" PRIu64 " sbrk calls, bytes zeroed %" PRIu64,
 		  rounds, quarter, mwpm_platform_memory_bytes () >> 20, s.sbrk_calls, s.bytes_zeroed);
 	T_CHECK (atomic_load (&bulk_errors) == 0, "%u allocation or zero errors", atomic_load (&bulk_errors));
-	T_CHECK (s.bytes_zeroed >= rounds * quarter * P, "mwpm zeroed the dirty pages in the other thread");
+	T_CHECK (s.bytes_zeroed >= rounds * quarter * PAGE, "mwpm zeroed the dirty pages in the other thread");
 	T_CHECK (mwpm_check_invariants () == 0, "invariants");
 	return 0;
 #else

@@ -16,7 +16,7 @@
 #include <unistd.h>
 #endif
 
-#define P MWPM_PAGE_SIZE
+#define PAGE MWPM_PAGE_SIZE
 
 /* Cases that need the simulated memory's knobs report a TAP skip on wasm. */
 #if MONO_CONFIG_WASM
@@ -109,14 +109,14 @@ case_basic (void)
 	fresh ();
 	char *p = mwpm_alloc_range (1, 0);
 	T_CHECK (p != NULL, "alloc of 1 byte");
-	T_CHECK ((uintptr_t)p % P == 0, "page aligned: %p", (void *)p);
-	T_CHECK (mwpm_owns (p) && mwpm_owns (p + P - 1), "owned");
+	T_CHECK ((uintptr_t)p % PAGE == 0, "page aligned: %p", (void *)p);
+	T_CHECK (mwpm_owns (p) && mwpm_owns (p + PAGE - 1), "owned");
 	st = stats ();
 	T_CHECK (st.pages_in_use == 1, "one page in use, got %zu", st.pages_in_use);
-	T_CHECK (st.page_size == P, "page size");
+	T_CHECK (st.page_size == PAGE, "page size");
 	T_CHECK (state_of (p) == MWPM_PAGE_IN_USE, "state in use");
 	p[0] = 1;
-	p[P - 1] = 2;
+	p[PAGE - 1] = 2;
 	T_CHECK (mwpm_free_range (p, 1) == 0, "free");
 	T_CHECK (state_of (p) == MWPM_PAGE_FREE_DIRTY, "freed page is dirty");
 	T_CHECK (mwpm_owns (p), "free pages are still controlled");
@@ -129,14 +129,14 @@ static int
 case_einval (void)
 {
 	fresh ();
-	void *keep = mwpm_alloc_range (P, 0);
+	void *keep = mwpm_alloc_range (PAGE, 0);
 	MwpmStats before = stats ();
 	struct {
 		size_t size, align;
 		int flags;
 	} bad[] = {
-		{ 0, P, 0 }, { 0, P, MWPM_ZEROED }, { P, P, 2 }, { P, P, 0x80000000 }, { P, P, MWPM_ZEROED | 4 },
-		{ P, 3, 0 }, { P, 3 * P, 0 }, { P, P + 1, 0 }, { P, (size_t)-1, 0 }, { P, 0, 0 },
+		{ 0, PAGE, 0 }, { 0, PAGE, MWPM_ZEROED }, { PAGE, PAGE, 2 }, { PAGE, PAGE, 0x80000000 }, { PAGE, PAGE, MWPM_ZEROED | 4 },
+		{ PAGE, 3, 0 }, { PAGE, 3 * PAGE, 0 }, { PAGE, PAGE + 1, 0 }, { PAGE, (size_t)-1, 0 }, { PAGE, 0, 0 },
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		errno = 0;
@@ -147,16 +147,16 @@ case_einval (void)
 	errno = 0;
 	T_CHECK (mwpm_alloc_range (0, 0) == NULL && errno == EINVAL, "alloc_range size 0");
 	errno = 0;
-	T_CHECK (mwpm_alloc_range (P, 8) == NULL && errno == EINVAL, "alloc_range unknown flag");
+	T_CHECK (mwpm_alloc_range (PAGE, 8) == NULL && errno == EINVAL, "alloc_range unknown flag");
 	MwpmStats after = stats ();
 	T_CHECK (same_pages (&before, &after), "no page changed");
 	T_CHECK (after.alloc_failures == before.alloc_failures + 12, "failures counted: %llu",
 		 (unsigned long long)(after.alloc_failures - before.alloc_failures));
 	/* free: unaligned base or size 0 */
 	errno = 0;
-	T_CHECK (mwpm_free_range ((char *)keep + 1, P) == -1 && errno == EINVAL, "unaligned free");
+	T_CHECK (mwpm_free_range ((char *)keep + 1, PAGE) == -1 && errno == EINVAL, "unaligned free");
 	errno = 0;
-	T_CHECK (mwpm_free_range ((char *)keep + P / 2, P) == -1 && errno == EINVAL, "half-page free");
+	T_CHECK (mwpm_free_range ((char *)keep + PAGE / 2, PAGE) == -1 && errno == EINVAL, "half-page free");
 	errno = 0;
 	T_CHECK (mwpm_free_range (keep, 0) == -1 && errno == EINVAL, "size 0 free");
 	after = stats ();
@@ -170,27 +170,27 @@ static int
 case_enomem (void)
 {
 	fresh ();
-	T_CHECK (mwpm_alloc_range (P, 0), "a first page");
+	T_CHECK (mwpm_alloc_range (PAGE, 0), "a first page");
 	MwpmStats before = stats ();
 	/* Larger than the space less the static data below the heap: cannot be met. */
-	size_t huge[] = { (size_t)-1, (size_t)-1 - P + 2, (size_t)-P, (size_t)-(16 * P) };
+	size_t huge[] = { (size_t)-1, (size_t)-1 - PAGE + 2, (size_t)-PAGE, (size_t)-(16 * PAGE) };
 	for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
 		errno = 0;
 		T_CHECK (mwpm_alloc_range (huge[i], 0) == NULL && errno == ENOMEM, "size %zu: errno %d", huge[i], errno);
 		errno = 0;
-		T_CHECK (mwpm_alloc_aligned (huge[i], P * 4, MWPM_ZEROED) == NULL && errno == ENOMEM, "aligned size %zu", huge[i]);
+		T_CHECK (mwpm_alloc_aligned (huge[i], PAGE * 4, MWPM_ZEROED) == NULL && errno == ENOMEM, "aligned size %zu", huge[i]);
 	}
 	/* An alignment larger than the space cannot be met. */
 	if (sizeof (size_t) > 4) {
 		errno = 0;
-		T_CHECK (mwpm_alloc_aligned (P, (size_t)1 << 40, 0) == NULL && errno == ENOMEM, "alignment 2^40");
+		T_CHECK (mwpm_alloc_aligned (PAGE, (size_t)1 << 40, 0) == NULL && errno == ENOMEM, "alignment 2^40");
 	}
 	MwpmStats after = stats ();
 	T_CHECK (same_pages (&before, &after), "no page changed, no sbrk");
 	T_CHECK (after.sbrk_calls == before.sbrk_calls, "sbrk not called for impossible sizes");
 
 	/* sbrk failing: injected. Nothing is handed out, nothing changes; the next call works. */
-	size_t need = (before.largest_free_run + 4) * P;
+	size_t need = (before.largest_free_run + 4) * PAGE;
 	mwpm_platform_fail_next_sbrk (2);
 	errno = 0;
 	T_CHECK (mwpm_alloc_range (need, MWPM_ZEROED) == NULL && errno == ENOMEM, "injected sbrk failure");
@@ -206,12 +206,12 @@ case_enomem (void)
 	mwpm_platform_host_reset (64u << 20, 0);
 	mwpm_reset_for_tests ();
 	size_t got = 0;
-	while (mwpm_alloc_range (P, 0))
+	while (mwpm_alloc_range (PAGE, 0))
 		got++;
 	T_CHECK (errno == ENOMEM, "exhaustion gives ENOMEM, errno %d", errno);
-	T_CHECK (got > 0 && got < (64u << 20) / P, "got %zu pages below a 64 MiB memory", got);
+	T_CHECK (got > 0 && got < (64u << 20) / PAGE, "got %zu pages below a 64 MiB memory", got);
 	before = stats ();
-	T_CHECK (mwpm_alloc_range (P, 0) == NULL, "still full");
+	T_CHECK (mwpm_alloc_range (PAGE, 0) == NULL, "still full");
 	after = stats ();
 	T_CHECK (same_pages (&before, &after), "nothing changed");
 	T_CHECK (mwpm_check_invariants () == 0, "invariants when full");
@@ -224,13 +224,13 @@ case_fresh_not_zeroed_again (void)
 {
 	fresh ();
 	size_t n = 40;
-	char *p = mwpm_alloc_range (n * P, MWPM_ZEROED);
+	char *p = mwpm_alloc_range (n * PAGE, MWPM_ZEROED);
 	T_CHECK (p, "alloc");
-	T_CHECK (all_zero (p, n * P), "fresh sbrk memory reads zero");
+	T_CHECK (all_zero (p, n * PAGE), "fresh sbrk memory reads zero");
 	st = stats ();
 	T_CHECK (st.bytes_zeroed == 0, "fresh memory was not memset: %llu bytes", (unsigned long long)st.bytes_zeroed);
 	T_CHECK (st.zero_trust == MWPM_TRUST_MONOTONIC, "monotonic trust, got %d", st.zero_trust);
-	T_CHECK (st.bytes_from_sbrk >= n * P, "sbrk bytes counted");
+	T_CHECK (st.bytes_from_sbrk >= n * PAGE, "sbrk bytes counted");
 	return 0;
 }
 
@@ -239,22 +239,22 @@ case_dirty_reuse (void)
 {
 	fresh ();
 	size_t n = 6;
-	char *a = mwpm_alloc_range (n * P, 0);
-	memset (a, 0xab, n * P);
-	T_CHECK (mwpm_free_range (a, n * P) == 0, "free");
+	char *a = mwpm_alloc_range (n * PAGE, 0);
+	memset (a, 0xab, n * PAGE);
+	T_CHECK (mwpm_free_range (a, n * PAGE) == 0, "free");
 	T_CHECK (stats ().pages_free_dirty == n, "dirty pages counted");
 	uint64_t z0 = stats ().bytes_zeroed;
 	/* Non-zeroed request on dirty pages: no memset. */
-	char *b = mwpm_alloc_range (n * P, 0);
+	char *b = mwpm_alloc_range (n * PAGE, 0);
 	T_CHECK (b == a, "first fit reuses the freed pages (%p, %p)", (void *)a, (void *)b);
 	T_CHECK (stats ().bytes_zeroed == z0, "non-zeroed request memsets nothing");
 	T_CHECK ((unsigned char)b[7] == 0xab, "contents left as they were");
-	mwpm_free_range (b, n * P);
+	mwpm_free_range (b, n * PAGE);
 	/* Zeroed request: exactly the dirty bytes are memset. */
-	char *c = mwpm_alloc_range (n * P, MWPM_ZEROED);
+	char *c = mwpm_alloc_range (n * PAGE, MWPM_ZEROED);
 	T_CHECK (c == a, "reused again");
-	T_CHECK (all_zero (c, n * P), "zeroed request reads zero");
-	T_CHECK (stats ().bytes_zeroed == z0 + n * P, "memset exactly the dirty pages: %llu",
+	T_CHECK (all_zero (c, n * PAGE), "zeroed request reads zero");
+	T_CHECK (stats ().bytes_zeroed == z0 + n * PAGE, "memset exactly the dirty pages: %llu",
 		 (unsigned long long)(stats ().bytes_zeroed - z0));
 	T_CHECK (mwpm_check_invariants () == 0, "invariants");
 	return 0;
@@ -265,24 +265,24 @@ case_mixed_dirty_zeroed (void)
 {
 	fresh ();
 	/* [d][d][z][z]...: two dirty pages followed by fresh ones. */
-	char *a = mwpm_alloc_range (2 * P, 0);
-	memset (a, 0x5a, 2 * P);
-	mwpm_free_range (a, 2 * P);
+	char *a = mwpm_alloc_range (2 * PAGE, 0);
+	memset (a, 0x5a, 2 * PAGE);
+	mwpm_free_range (a, 2 * PAGE);
 	uint64_t z0 = stats ().bytes_zeroed;
-	char *b = mwpm_alloc_range (5 * P, MWPM_ZEROED);
+	char *b = mwpm_alloc_range (5 * PAGE, MWPM_ZEROED);
 	T_CHECK (b == a, "run starts at the dirty pages");
-	T_CHECK (all_zero (b, 5 * P), "all zero");
-	T_CHECK (stats ().bytes_zeroed - z0 == 2 * P, "only the 2 dirty pages memset: %llu",
+	T_CHECK (all_zero (b, 5 * PAGE), "all zero");
+	T_CHECK (stats ().bytes_zeroed - z0 == 2 * PAGE, "only the 2 dirty pages memset: %llu",
 		 (unsigned long long)(stats ().bytes_zeroed - z0));
 	/* Dirty pages in the middle of a run: free alternating pages, then take them back. */
 	for (int i = 0; i < 5; i += 2)
-		mwpm_free_range (b + i * P, P);
-	mwpm_free_range (b + P, P);
-	mwpm_free_range (b + 3 * P, P);
+		mwpm_free_range (b + i * PAGE, PAGE);
+	mwpm_free_range (b + PAGE, PAGE);
+	mwpm_free_range (b + 3 * PAGE, PAGE);
 	z0 = stats ().bytes_zeroed;
-	char *c = mwpm_alloc_range (5 * P, MWPM_ZEROED);
-	T_CHECK (c == b && all_zero (c, 5 * P), "reused and zero");
-	T_CHECK (stats ().bytes_zeroed - z0 == 5 * P, "five dirty pages memset");
+	char *c = mwpm_alloc_range (5 * PAGE, MWPM_ZEROED);
+	T_CHECK (c == b && all_zero (c, 5 * PAGE), "reused and zero");
+	T_CHECK (stats ().bytes_zeroed - z0 == 5 * PAGE, "five dirty pages memset");
 	return 0;
 }
 
@@ -290,26 +290,26 @@ static int
 case_partial_free (void)
 {
 	fresh ();
-	char *a = mwpm_alloc_range (10 * P, 0);
-	T_CHECK (mwpm_free_range (a, P) == 0, "head");
-	T_CHECK (mwpm_free_range (a + 4 * P, 2 * P) == 0, "middle");
-	T_CHECK (mwpm_free_range (a + 9 * P, P) == 0, "tail");
+	char *a = mwpm_alloc_range (10 * PAGE, 0);
+	T_CHECK (mwpm_free_range (a, PAGE) == 0, "head");
+	T_CHECK (mwpm_free_range (a + 4 * PAGE, 2 * PAGE) == 0, "middle");
+	T_CHECK (mwpm_free_range (a + 9 * PAGE, PAGE) == 0, "tail");
 	StateCount c = count_states (a, 10);
 	T_CHECK (c.pages[MWPM_PAGE_IN_USE] == 6 && c.pages[MWPM_PAGE_FREE_DIRTY] == 4, "6 in use, 4 dirty: %zu %zu",
 		 c.pages[MWPM_PAGE_IN_USE], c.pages[MWPM_PAGE_FREE_DIRTY]);
-	T_CHECK (state_of (a) == MWPM_PAGE_FREE_DIRTY && state_of (a + P) == MWPM_PAGE_IN_USE &&
-		 state_of (a + 4 * P) == MWPM_PAGE_FREE_DIRTY && state_of (a + 8 * P) == MWPM_PAGE_IN_USE, "which pages");
+	T_CHECK (state_of (a) == MWPM_PAGE_FREE_DIRTY && state_of (a + PAGE) == MWPM_PAGE_IN_USE &&
+		 state_of (a + 4 * PAGE) == MWPM_PAGE_FREE_DIRTY && state_of (a + 8 * PAGE) == MWPM_PAGE_IN_USE, "which pages");
 	/* A partial last page frees the whole page it touches. */
-	T_CHECK (mwpm_free_range (a + 1 * P, 1) == 0, "1 byte frees a page");
-	T_CHECK (state_of (a + P) == MWPM_PAGE_FREE_DIRTY, "page freed");
+	T_CHECK (mwpm_free_range (a + 1 * PAGE, 1) == 0, "1 byte frees a page");
+	T_CHECK (state_of (a + PAGE) == MWPM_PAGE_FREE_DIRTY, "page freed");
 	MwpmStats before = stats ();
-	T_CHECK (mwpm_free_range (a, 10 * P) == 0, "free all, over freed holes");
+	T_CHECK (mwpm_free_range (a, 10 * PAGE) == 0, "free all, over freed holes");
 	MwpmStats after = stats ();
 	T_CHECK (after.free_pages_ignored - before.free_pages_ignored == 5, "5 already-free pages ignored: %llu",
 		 (unsigned long long)(after.free_pages_ignored - before.free_pages_ignored));
 	T_CHECK (after.pages_in_use == 0, "all free");
 	/* double free: POSIX success, nothing changes, counted */
-	T_CHECK (mwpm_free_range (a, 10 * P) == 0, "double free returns 0");
+	T_CHECK (mwpm_free_range (a, 10 * PAGE) == 0, "double free returns 0");
 	MwpmStats again = stats ();
 	T_CHECK (same_pages (&after, &again), "double free changed nothing");
 	T_CHECK (again.free_noop_calls == after.free_noop_calls + 1, "counted as a no-op free");
@@ -321,21 +321,21 @@ static int
 case_free_not_ours (void)
 {
 	fresh ();
-	char *a = mwpm_alloc_range (3 * P, 0);
+	char *a = mwpm_alloc_range (3 * PAGE, 0);
 	MwpmStats before = stats ();
 	/* beyond the span, below it, outside the space, NULL, and a huge size from inside */
-	T_CHECK (mwpm_free_range (a + 1000 * P, 4 * P) == 0, "never-mapped range above");
-	char *below = (char *)((uintptr_t)a - ((uintptr_t)mwpm_page_of (a) - 1) * P);
-	T_CHECK (mwpm_free_range (below, P) == 0, "page below the span");
-	T_CHECK (mwpm_free_range (NULL, P) == 0, "NULL");
+	T_CHECK (mwpm_free_range (a + 1000 * PAGE, 4 * PAGE) == 0, "never-mapped range above");
+	char *below = (char *)((uintptr_t)a - ((uintptr_t)mwpm_page_of (a) - 1) * PAGE);
+	T_CHECK (mwpm_free_range (below, PAGE) == 0, "page below the span");
+	T_CHECK (mwpm_free_range (NULL, PAGE) == 0, "NULL");
 	MwpmStats after = stats ();
 	T_CHECK (same_pages (&before, &after), "nothing changed");
 	T_CHECK (after.free_noop_calls == before.free_noop_calls + 3, "three no-op frees");
-	T_CHECK (!mwpm_owns (a + 1000 * P) && !mwpm_owns (below) && !mwpm_owns (NULL), "not owned");
+	T_CHECK (!mwpm_owns (a + 1000 * PAGE) && !mwpm_owns (below) && !mwpm_owns (NULL), "not owned");
 	/* A huge size frees the in-use pages it covers and nothing else. */
-	T_CHECK (mwpm_free_range (a + P, (size_t)-1 & ~(size_t)(P - 1)) == 0, "huge size");
-	T_CHECK (state_of (a) == MWPM_PAGE_IN_USE && state_of (a + P) == MWPM_PAGE_FREE_DIRTY &&
-		 state_of (a + 2 * P) == MWPM_PAGE_FREE_DIRTY, "pages 1 and 2 freed, page 0 kept");
+	T_CHECK (mwpm_free_range (a + PAGE, (size_t)-1 & ~(size_t)(PAGE - 1)) == 0, "huge size");
+	T_CHECK (state_of (a) == MWPM_PAGE_IN_USE && state_of (a + PAGE) == MWPM_PAGE_FREE_DIRTY &&
+		 state_of (a + 2 * PAGE) == MWPM_PAGE_FREE_DIRTY, "pages 1 and 2 freed, page 0 kept");
 	T_CHECK (mwpm_check_invariants () == 0, "invariants");
 	return 0;
 }
@@ -348,16 +348,16 @@ case_free_from_below_base (void)
 	fresh ();
 	MwpmPlatformInfo info;
 	mwpm_platform_info (&info);
-	char *a = mwpm_alloc_range (3 * P, 0);
-	T_CHECK (a != NULL && info.base >= 2 * P, "setup");
-	uintptr_t below = info.base - 2 * P;
-	size_t reach = (size_t)((uintptr_t)a - below) + 2 * P; /* up to and including page 1 of a */
+	char *a = mwpm_alloc_range (3 * PAGE, 0);
+	T_CHECK (a != NULL && info.base >= 2 * PAGE, "setup");
+	uintptr_t below = info.base - 2 * PAGE;
+	size_t reach = (size_t)((uintptr_t)a - below) + 2 * PAGE; /* up to and including page 1 of a */
 	T_CHECK (mwpm_free_range ((void *)below, reach) == 0, "free from below the base");
-	T_CHECK (state_of (a) == MWPM_PAGE_FREE_DIRTY && state_of (a + P) == MWPM_PAGE_FREE_DIRTY &&
-		 state_of (a + 2 * P) == MWPM_PAGE_IN_USE, "pages 0 and 1 freed, page 2 kept");
+	T_CHECK (state_of (a) == MWPM_PAGE_FREE_DIRTY && state_of (a + PAGE) == MWPM_PAGE_FREE_DIRTY &&
+		 state_of (a + 2 * PAGE) == MWPM_PAGE_IN_USE, "pages 0 and 1 freed, page 2 kept");
 	/* Entirely below the base: nothing. */
 	MwpmStats before = stats ();
-	T_CHECK (mwpm_free_range ((void *)below, 2 * P) == 0, "free below the base only");
+	T_CHECK (mwpm_free_range ((void *)below, 2 * PAGE) == 0, "free below the base only");
 	MwpmStats after = stats ();
 	T_CHECK (same_pages (&before, &after), "nothing changed");
 	T_CHECK (mwpm_check_invariants () == 0, "invariants");
@@ -369,17 +369,17 @@ case_aligned (void)
 {
 	fresh ();
 	for (size_t align = 1; align <= (4u << 20); align <<= 1) {
-		size_t sizes[] = { 1, P, 3 * P + 5, align, align + P };
+		size_t sizes[] = { 1, PAGE, 3 * PAGE + 5, align, align + PAGE };
 		for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-			size_t n = (sizes[i] + P - 1) / P;
+			size_t n = (sizes[i] + PAGE - 1) / PAGE;
 			size_t used0 = stats ().pages_in_use;
 			char *p = mwpm_alloc_aligned (sizes[i], align, MWPM_ZEROED);
 			T_CHECK (p, "align %zu size %zu", align, sizes[i]);
-			T_CHECK ((uintptr_t)p % (align > P ? align : P) == 0, "aligned %zu: %p", align, (void *)p);
+			T_CHECK ((uintptr_t)p % (align > PAGE ? align : PAGE) == 0, "aligned %zu: %p", align, (void *)p);
 			T_CHECK (stats ().pages_in_use - used0 == n, "only %zu pages taken, got %zu", n,
 				 stats ().pages_in_use - used0);
-			T_CHECK (all_zero (p, n * P), "zero");
-			memset (p, 0x11, n * P);
+			T_CHECK (all_zero (p, n * PAGE), "zero");
+			memset (p, 0x11, n * PAGE);
 			if (i % 2)
 				mwpm_free_range (p, sizes[i]);
 		}
@@ -392,8 +392,8 @@ static int
 case_aligned_reuses_holes (void)
 {
 	fresh ();
-	size_t a_pages = (size_t)(1u << 20) / P > 1 ? (size_t)(1u << 20) / P : 2;
-	size_t align = a_pages * P;
+	size_t a_pages = (size_t)(1u << 20) / PAGE > 1 ? (size_t)(1u << 20) / PAGE : 2;
+	size_t align = a_pages * PAGE;
 	/* Fill 8 aligned blocks, free the 4th: an aligned request must land in the hole. */
 	char *blocks[8];
 	for (int i = 0; i < 8; i++)
@@ -412,14 +412,14 @@ static int
 case_aligned_exact_first_fit (void)
 {
 	fresh ();
-	const size_t align = 8 * P;
-	char *q = mwpm_alloc_aligned (32 * P, align, 0);
+	const size_t align = 8 * PAGE;
+	char *q = mwpm_alloc_aligned (32 * PAGE, align, 0);
 	T_CHECK (q != NULL, "32 aligned pages");
-	T_CHECK (mwpm_free_range (q + P, 2 * P) == 0, "free pages 1-2: a run of 2 with no aligned start");
-	T_CHECK (mwpm_free_range (q + 16 * P, 2 * P) == 0, "free pages 16-17: an aligned run of exactly 2");
+	T_CHECK (mwpm_free_range (q + PAGE, 2 * PAGE) == 0, "free pages 1-2: a run of 2 with no aligned start");
+	T_CHECK (mwpm_free_range (q + 16 * PAGE, 2 * PAGE) == 0, "free pages 16-17: an aligned run of exactly 2");
 	uint64_t calls = stats ().sbrk_calls;
-	char *p = mwpm_alloc_aligned (2 * P, align, 0);
-	T_CHECK (p == q + 16 * P, "lowest aligned fit: got page %+ld of the block", (long)((p - q) / (long)P));
+	char *p = mwpm_alloc_aligned (2 * PAGE, align, 0);
+	T_CHECK (p == q + 16 * PAGE, "lowest aligned fit: got page %+ld of the block", (long)((p - q) / (long)PAGE));
 	T_CHECK (stats ().sbrk_calls == calls, "no growth");
 	T_CHECK (mwpm_check_invariants () == 0, "invariants");
 	return 0;
@@ -429,9 +429,9 @@ static int
 case_owns (void)
 {
 	fresh ();
-	char *a = mwpm_alloc_range (2 * P, 0);
-	T_CHECK (mwpm_owns (a) && mwpm_owns (a + 2 * P - 1), "in use");
-	mwpm_free_range (a, P);
+	char *a = mwpm_alloc_range (2 * PAGE, 0);
+	T_CHECK (mwpm_owns (a) && mwpm_owns (a + 2 * PAGE - 1), "in use");
+	mwpm_free_range (a, PAGE);
 	T_CHECK (mwpm_owns (a), "free dirty");
 	static char data[16];
 	T_CHECK (!mwpm_owns (data), "static data is not mwpm's");
@@ -445,36 +445,36 @@ static int
 case_foreign (void)
 {
 	fresh ();
-	char *a = mwpm_alloc_range (P, 0);
+	char *a = mwpm_alloc_range (PAGE, 0);
 	MwpmStats s0 = stats ();
 	/* Use up mwpm's current chunk so the next allocation must grow, then put foreign memory in
 	 * between. */
 	size_t fill = s0.pages_free_zeroed + s0.pages_free_dirty;
-	char *f = fill ? mwpm_alloc_range (fill * P, 0) : NULL;
+	char *f = fill ? mwpm_alloc_range (fill * PAGE, 0) : NULL;
 	/* A multiple of the sbrk granule, as any sbrk caller's (WASI: 64 KiB). */
 	MwpmPlatformInfo info;
 	mwpm_platform_info (&info);
-	uint64_t fsize = (3 * P + 100 + info.sbrk_granule - 1) / info.sbrk_granule * info.sbrk_granule;
+	uint64_t fsize = (3 * PAGE + 100 + info.sbrk_granule - 1) / info.sbrk_granule * info.sbrk_granule;
 	uint64_t fb;
 	T_CHECK (mwpm_platform_foreign_sbrk ((int64_t)fsize, &fb) == 0, "foreign sbrk");
 	char *fa = at (fb);
 	memset (fa, 0xee, fsize); /* the foreign caller's memory */
-	char *b = mwpm_alloc_range (P, MWPM_ZEROED);
+	char *b = mwpm_alloc_range (PAGE, MWPM_ZEROED);
 	T_CHECK (b, "alloc after foreign");
 	MwpmStats s1 = stats ();
 	T_CHECK (s1.pages_external >= 3, "foreign pages counted: %zu", s1.pages_external);
-	T_CHECK (!mwpm_owns (fa + P), "foreign page not owned");
-	T_CHECK (state_of (fa + P) == MWPM_PAGE_FOREIGN, "marked foreign");
-	if (info.sbrk_granule % P == 0) /* every sbrk result is whole pages: nothing is lost */
+	T_CHECK (!mwpm_owns (fa + PAGE), "foreign page not owned");
+	T_CHECK (state_of (fa + PAGE) == MWPM_PAGE_FOREIGN, "marked foreign");
+	if (info.sbrk_granule % PAGE == 0) /* every sbrk result is whole pages: nothing is lost */
 		T_CHECK (s1.bytes_unusable == s0.bytes_unusable, "no partial pages with page-aligned sbrk results");
 	else
 		T_CHECK (s1.bytes_unusable > s0.bytes_unusable, "partial pages next to foreign memory counted");
 	/* Never handed out, freed or zeroed. */
-	T_CHECK (mwpm_free_range (at ((fb + P - 1) & ~(uint64_t)(P - 1)), 4 * P) == 0, "free over foreign");
+	T_CHECK (mwpm_free_range (at ((fb + PAGE - 1) & ~(uint64_t)(PAGE - 1)), 4 * PAGE) == 0, "free over foreign");
 	T_CHECK (stats ().pages_external == s1.pages_external, "still foreign");
 	for (int i = 0; i < 64; i++) {
-		char *q = mwpm_alloc_range (P, MWPM_ZEROED);
-		T_CHECK (q && (q + P <= fa || q >= fa + fsize), "handed out foreign memory");
+		char *q = mwpm_alloc_range (PAGE, MWPM_ZEROED);
+		T_CHECK (q && (q + PAGE <= fa || q >= fa + fsize), "handed out foreign memory");
 	}
 	T_CHECK ((unsigned char)fa[fsize - 1] == 0xee, "foreign bytes untouched");
 	T_CHECK (mwpm_check_invariants () == 0, "invariants");
@@ -487,17 +487,17 @@ static int
 case_weld (void)
 {
 	fresh ();
-	char *a = mwpm_alloc_range (P, 0);
+	char *a = mwpm_alloc_range (PAGE, 0);
 	MwpmStats s0 = stats ();
 	size_t free_pages = s0.pages_free_zeroed;
 	/* Ask for more than the free tail: the next sbrk result is adjacent and extends the run. */
-	char *b = mwpm_alloc_range ((free_pages + 8) * P, MWPM_ZEROED);
-	T_CHECK (b == a + P, "contiguous across two sbrk results (%p after %p)", (void *)b, (void *)a);
+	char *b = mwpm_alloc_range ((free_pages + 8) * PAGE, MWPM_ZEROED);
+	T_CHECK (b == a + PAGE, "contiguous across two sbrk results (%p after %p)", (void *)b, (void *)a);
 	MwpmStats s1 = stats ();
 	T_CHECK (s1.welds == s0.welds + 1, "weld counted");
 	T_CHECK (s1.bytes_unusable == s0.bytes_unusable, "no bytes lost at the weld");
 	T_CHECK (s1.bytes_zeroed == 0, "welded fresh memory not memset");
-	T_CHECK (s1.bytes_unusable < P, "only the first head fragment is lost: %llu", (unsigned long long)s1.bytes_unusable);
+	T_CHECK (s1.bytes_unusable < PAGE, "only the first head fragment is lost: %llu", (unsigned long long)s1.bytes_unusable);
 	T_CHECK (mwpm_check_invariants () == 0, "invariants");
 	return 0;
 }
@@ -521,7 +521,7 @@ case_zero_trust_witness (void)
 	T_CHECK (all_zero (p, 40u << 20), "reads zero");
 	MwpmStats s = stats ();
 	T_CHECK (s.zero_trust == MWPM_TRUST_WITNESS, "witness level");
-	T_CHECK (s.bytes_zeroed > 0 && s.bytes_zeroed <= witness - fb + P, "zeroed the memory below the witness: %llu",
+	T_CHECK (s.bytes_zeroed > 0 && s.bytes_zeroed <= witness - fb + PAGE, "zeroed the memory below the witness: %llu",
 		 (unsigned long long)s.bytes_zeroed);
 	T_CHECK (s.bytes_from_sbrk_untrusted > 0, "untrusted bytes counted");
 	T_CHECK (mwpm_check_invariants () == 0, "invariants");
@@ -537,11 +537,11 @@ case_zero_trust_none (void)
 #else
 	fresh ();
 	mwpm_platform_host_declare (false, true); /* not monotonic, threads: trust nothing */
-	char *p = mwpm_alloc_range (4 * P, MWPM_ZEROED);
+	char *p = mwpm_alloc_range (4 * PAGE, MWPM_ZEROED);
 	MwpmStats s = stats ();
 	T_CHECK (s.zero_trust == MWPM_TRUST_NONE, "no trust");
 	T_CHECK (s.pages_free_zeroed == 0, "no page trusted zero");
-	T_CHECK (s.bytes_zeroed == 4 * P && all_zero (p, 4 * P), "zeroed what it handed out");
+	T_CHECK (s.bytes_zeroed == 4 * PAGE && all_zero (p, 4 * PAGE), "zeroed what it handed out");
 	return 0;
 #endif
 }
@@ -557,20 +557,20 @@ case_zero_trust_lowered_break (void)
 {
 	/* Someone lowers the break below memory mwpm has seen: mwpm notices and stops trusting. */
 	fresh ();
-	char *a = mwpm_alloc_range (P, 0);
+	char *a = mwpm_alloc_range (PAGE, 0);
 	MwpmStats s0 = stats ();
-	char *all = mwpm_alloc_range ((s0.pages_free_zeroed) * P, 0);
-	memset (all, 0x33, s0.pages_free_zeroed * P);
-	mwpm_free_range (all, s0.pages_free_zeroed * P);
+	char *all = mwpm_alloc_range ((s0.pages_free_zeroed) * PAGE, 0);
+	memset (all, 0x33, s0.pages_free_zeroed * PAGE);
+	mwpm_free_range (all, s0.pages_free_zeroed * PAGE);
 	uint64_t old;
-	int err = mwpm_platform_foreign_sbrk (-(int64_t)(s0.pages_free_zeroed * P), &old);
+	int err = mwpm_platform_foreign_sbrk (-(int64_t)(s0.pages_free_zeroed * PAGE), &old);
 	T_CHECK (err == 0, "lowering the break: error %d", err);
-	char *b = mwpm_alloc_range ((s0.pages_free_zeroed + 2) * P, MWPM_ZEROED);
+	char *b = mwpm_alloc_range ((s0.pages_free_zeroed + 2) * PAGE, MWPM_ZEROED);
 	T_CHECK (b, "alloc");
 	MwpmStats s1 = stats ();
 	T_CHECK (s1.break_lowered_seen == 1, "lowering seen");
 	T_CHECK (s1.zero_trust != MWPM_TRUST_MONOTONIC, "trust dropped");
-	T_CHECK (all_zero (b, (s0.pages_free_zeroed + 2) * P), "zero");
+	T_CHECK (all_zero (b, (s0.pages_free_zeroed + 2) * PAGE), "zero");
 	(void)a;
 	T_CHECK (mwpm_check_invariants () == 0, "invariants");
 	return 0;
@@ -588,13 +588,13 @@ case_break_lowered_deep (void)
 	char *a = mwpm_alloc_range (4u << 20, 0);
 	MwpmStats s0 = stats ();
 	if (s0.pages_free_zeroed)
-		T_CHECK (mwpm_alloc_range (s0.pages_free_zeroed * P, 0), "fill");
+		T_CHECK (mwpm_alloc_range (s0.pages_free_zeroed * PAGE, 0), "fill");
 	uint64_t old;
 	T_CHECK (mwpm_platform_foreign_sbrk (-(int64_t)(3u << 20), &old) == 0, "lower the break by 3 MiB");
-	void *b = mwpm_alloc_range (P, 0);
+	void *b = mwpm_alloc_range (PAGE, 0);
 	T_CHECK (b == NULL || (char *)b >= a + (4u << 20), "nothing handed out twice (%p)", b);
 	T_CHECK (mwpm_check_invariants () == 0, "invariants after growing inside its own memory");
-	void *c = mwpm_alloc_range (64 * P, 0);
+	void *c = mwpm_alloc_range (64 * PAGE, 0);
 	T_CHECK (c != NULL && (char *)c >= a + (4u << 20), "growth past the old end works: %p", c);
 	T_CHECK (mwpm_check_invariants () == 0, "invariants");
 	return 0;
@@ -623,13 +623,13 @@ case_grow_hook (void)
 	fresh ();
 	int calls = 0;
 	MwpmStats s0;
-	void *a = mwpm_alloc_range (P, 0);
+	void *a = mwpm_alloc_range (PAGE, 0);
 	s0 = stats ();
-	hook_victim_size = (s0.pages_free_zeroed + 1) * P;
+	hook_victim_size = (s0.pages_free_zeroed + 1) * PAGE;
 	hook_victim = mwpm_alloc_range (hook_victim_size, 0);
 	s0 = stats ();
 	if (s0.pages_free_zeroed + s0.pages_free_dirty)
-		T_CHECK (mwpm_alloc_range ((s0.pages_free_zeroed + s0.pages_free_dirty) * P, 0), "fill");
+		T_CHECK (mwpm_alloc_range ((s0.pages_free_zeroed + s0.pages_free_dirty) * PAGE, 0), "fill");
 	s0 = stats ();
 	T_CHECK (s0.largest_free_run == 0, "no free page left");
 	mwpm_set_grow_hook (grow_hook, &calls);
@@ -654,9 +654,9 @@ grow_hook_grows (size_t bytes, void *ctx)
 	(void)ctx;
 	hook_grew_calls++;
 	mwpm_set_grow_hook (NULL, NULL);
-	void *q = mwpm_alloc_range (bytes + 8 * P, 0);
+	void *q = mwpm_alloc_range (bytes + 8 * PAGE, 0);
 	if (q)
-		mwpm_free_range (q, bytes + 8 * P);
+		mwpm_free_range (q, bytes + 8 * PAGE);
 	return 0;
 }
 
@@ -666,21 +666,21 @@ case_grow_hook_others_grow (void)
 	fresh ();
 	MwpmStats s0 = stats ();
 	if (s0.pages_free_zeroed + s0.pages_free_dirty)
-		T_CHECK (mwpm_alloc_range ((s0.pages_free_zeroed + s0.pages_free_dirty) * P, 0), "fill");
-	void *first = mwpm_alloc_range (P, 0);
+		T_CHECK (mwpm_alloc_range ((s0.pages_free_zeroed + s0.pages_free_dirty) * PAGE, 0), "fill");
+	void *first = mwpm_alloc_range (PAGE, 0);
 	T_CHECK (first != NULL, "first");
 	s0 = stats ();
 	size_t free0 = s0.pages_free_zeroed + s0.pages_free_dirty;
 	hook_grew_calls = 0;
 	mwpm_set_grow_hook (grow_hook_grows, NULL);
 	size_t n = free0 + 2;
-	void *b = mwpm_alloc_range (n * P, 0);
+	void *b = mwpm_alloc_range (n * PAGE, 0);
 	mwpm_set_grow_hook (NULL, NULL);
 	MwpmStats s1 = stats ();
 	T_CHECK (hook_grew_calls == 1, "hook called once: %d", hook_grew_calls);
 	T_CHECK (b != NULL, "served");
 	/* Everything came from the hook's growth (at most its request plus a minimum chunk). */
-	T_CHECK (s1.bytes_from_sbrk - s0.bytes_from_sbrk <= (n + 8 + 1) * P + (4u << 20),
+	T_CHECK (s1.bytes_from_sbrk - s0.bytes_from_sbrk <= (n + 8 + 1) * PAGE + (4u << 20),
 	         "grew %llu bytes for a %zu-page request", (unsigned long long)(s1.bytes_from_sbrk - s0.bytes_from_sbrk), n);
 	T_CHECK (mwpm_check_invariants () == 0, "invariants");
 	return 0;
@@ -690,8 +690,8 @@ static int
 case_walk (void)
 {
 	fresh ();
-	char *a = mwpm_alloc_range (5 * P, 0);
-	mwpm_free_range (a + P, P);
+	char *a = mwpm_alloc_range (5 * PAGE, 0);
+	mwpm_free_range (a + PAGE, PAGE);
 	st = stats ();
 	StateCount c = { { 0 } };
 	mwpm_walk_runs (0, mwpm_table_pages (), count_run, &c);
@@ -712,7 +712,7 @@ case_invariants_catch (void)
 	/* The checker must find a planted inconsistency (it reads mwpm's own table). */
 	extern uint8_t _mwpm_state[];
 	fresh ();
-	char *a = mwpm_alloc_range (2 * P, 0);
+	char *a = mwpm_alloc_range (2 * PAGE, 0);
 	size_t page = mwpm_page_of (a);
 	uint8_t saved = _mwpm_state[page];
 	_mwpm_state[page] = MWPM_PAGE_FREE_ZEROED;
@@ -730,20 +730,20 @@ visits_at (size_t managed, TestRng *rng)
 {
 	fresh ();
 	size_t n = 0;
-	char *first = mwpm_alloc_range (P, 0), *p = first;
+	char *first = mwpm_alloc_range (PAGE, 0), *p = first;
 	while (p && (size_t)(mwpm_page_of (p) - mwpm_page_of (first)) + 1 < managed) {
-		p = mwpm_alloc_range (P, 0);
+		p = mwpm_alloc_range (PAGE, 0);
 		n++;
 	}
 	for (size_t i = 0; i < managed; i += 2)
-		mwpm_free_range (first + i * P, P);
+		mwpm_free_range (first + i * PAGE, PAGE);
 	uint64_t total = 0;
 	int ops = 2000;
 	for (int i = 0; i < ops; i++) {
 		size_t k = 1 + test_rng_below (rng, 3);
-		void *q = mwpm_alloc_range (k * P, 0);
+		void *q = mwpm_alloc_range (k * PAGE, 0);
 		total += mwpm_last_op_index_visits ();
-		mwpm_free_range (q, k * P);
+		mwpm_free_range (q, k * PAGE);
 		total += mwpm_last_op_index_visits ();
 	}
 	return (double)total / ops;
@@ -759,8 +759,8 @@ case_index_logarithmic (void)
 		if (sizes[i] > mwpm_table_pages () * 15 / 16)
 			sizes[i] = mwpm_table_pages () * 15 / 16;
 #if MONO_CONFIG_WASM
-		if (sizes[i] * P > (512u << 20))
-			sizes[i] = (512u << 20) / P; /* node: keep the wasm memory moderate */
+		if (sizes[i] * PAGE > (512u << 20))
+			sizes[i] = (512u << 20) / PAGE; /* node: keep the wasm memory moderate */
 #endif
 		v[i] = visits_at (sizes[i], &rng);
 		tap_diag ("index nodes visited per alloc+free at %zu managed pages: %.1f", sizes[i], v[i]);
@@ -787,9 +787,9 @@ case_asan_catches_freed_page (void)
 	if (pid == 0) {
 		dup2 (fds[1], 2);
 		fresh ();
-		volatile char *p = mwpm_alloc_range (P, 0);
+		volatile char *p = mwpm_alloc_range (PAGE, 0);
 		p[10] = 1;
-		mwpm_free_range ((void *)p, P);
+		mwpm_free_range ((void *)p, PAGE);
 		p[10] = 2; /* must be reported */
 		_exit (0);
 	}
@@ -814,11 +814,11 @@ static int
 case_dump (void)
 {
 	fresh ();
-	char *a = mwpm_alloc_range (5 * P, MWPM_ZEROED);
-	char *b = mwpm_alloc_range (3 * P, 0);
+	char *a = mwpm_alloc_range (5 * PAGE, MWPM_ZEROED);
+	char *b = mwpm_alloc_range (3 * PAGE, 0);
 	T_CHECK (a && b, "allocations");
-	memset (b, 1, P);
-	T_CHECK (mwpm_free_range (b, 3 * P) == 0 && mwpm_free_range (a + P, P) == 0, "frees");
+	memset (b, 1, PAGE);
+	T_CHECK (mwpm_free_range (b, 3 * PAGE) == 0 && mwpm_free_range (a + PAGE, PAGE) == 0, "frees");
 	/* A memory stream, not tmpfile(): WASI has no temporary files. */
 	char *text = NULL;
 	size_t len = 0;
@@ -856,7 +856,7 @@ case_dump (void)
 	T_CHECK (by_state[MWPM_PAGE_FREE_ZEROED] == st.pages_free_zeroed, "free zeroed");
 	T_CHECK (by_state[MWPM_PAGE_FREE_DIRTY] == st.pages_free_dirty && st.pages_free_dirty >= 1, "free dirty");
 	T_CHECK (expect_next >= st.span_end_page, "covers the span");
-	T_CHECK (mwpm_free_range (a, 5 * P) == 0, "free");
+	T_CHECK (mwpm_free_range (a, 5 * PAGE) == 0, "free");
 	return 0;
 }
 

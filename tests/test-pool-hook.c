@@ -28,7 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define P ((size_t)MWPM_PAGE_SIZE)
+#define PAGE ((size_t)MWPM_PAGE_SIZE)
 #define MAX_HELD 4096
 
 /* Ranges the test holds (drained free runs, garbage): freed at the end of each case. */
@@ -101,7 +101,7 @@ drain (void)
 		if (s.largest_free_run == 0)
 			return 0;
 		T_CHECK (nheld < MAX_HELD, "more than %d free runs to drain", MAX_HELD);
-		size_t size = s.largest_free_run * P;
+		size_t size = s.largest_free_run * PAGE;
 		void *p = mwpm_alloc_range (size, 0);
 		T_CHECK (p, "draining a free run of %zu pages failed", s.largest_free_run);
 		T_CHECK (sbrk_calls () == s.sbrk_calls, "draining grew the memory");
@@ -124,16 +124,16 @@ request_with_garbage (size_t garbage_pages, size_t want_pages, void **out, uint6
 {
 	reset_hook ();
 	if (garbage_pages) {
-		hook_state.garbage = mwpm_alloc_range (garbage_pages * P, 0);
+		hook_state.garbage = mwpm_alloc_range (garbage_pages * PAGE, 0);
 		T_CHECK (hook_state.garbage, "allocating the garbage failed");
-		hook_state.garbage_size = garbage_pages * P;
+		hook_state.garbage_size = garbage_pages * PAGE;
 	}
 	hook_state.garbage_was = hook_state.garbage;
 	if (drain ())
 		return 1;
 	uint64_t before = sbrk_calls ();
 	hook_state.armed = true;
-	*out = mwpm_alloc_range (want_pages * P, MWPM_ZEROED);
+	*out = mwpm_alloc_range (want_pages * PAGE, MWPM_ZEROED);
 	hook_state.armed = false;
 	*grew_calls = sbrk_calls () - before;
 	T_CHECK (*out, "the request of %zu pages failed", want_pages);
@@ -150,14 +150,14 @@ case_hook_frees_enough (void)
 	if (request_with_garbage (16, 16, &p, &grew))
 		return 1;
 	T_CHECK (hook_state.calls == 1, "the hook ran %u times, expected once", hook_state.calls);
-	T_CHECK (hook_state.last_bytes >= 16 * P, "the hook was told %zu bytes, the request is %zu",
-		 hook_state.last_bytes, 16 * P);
+	T_CHECK (hook_state.last_bytes >= 16 * PAGE, "the hook was told %zu bytes, the request is %zu",
+		 hook_state.last_bytes, 16 * PAGE);
 	T_CHECK (grew == 0, "mwpm grew (%llu sbrk calls) although the hook freed 16 pages",
 		 (unsigned long long)grew);
 	T_CHECK (p == hook_state.garbage_was, "the request was not served from the pages the hook freed");
 	const unsigned char *b = p;
-	T_CHECK (b[0] == 0 && b[16 * P - 1] == 0, "MWPM_ZEROED memory from freed pages is not zero");
-	hold (p, 16 * P);
+	T_CHECK (b[0] == 0 && b[16 * PAGE - 1] == 0, "MWPM_ZEROED memory from freed pages is not zero");
+	hold (p, 16 * PAGE);
 	release_held ();
 	mwpm_set_grow_hook (NULL, NULL);
 	return 0;
@@ -174,7 +174,7 @@ case_hook_frees_nothing (void)
 	T_CHECK (hook_state.calls == 1, "the hook ran %u times, expected once", hook_state.calls);
 	T_CHECK (grew > 0, "mwpm served 16 pages without growing although nothing was free");
 	T_CHECK (hook_state.sbrk_calls_seen + grew == sbrk_calls (), "the hook ran after growth began");
-	hold (p, 16 * P);
+	hold (p, 16 * PAGE);
 	release_held ();
 	mwpm_set_grow_hook (NULL, NULL);
 	return 0;
@@ -191,7 +191,7 @@ case_hook_frees_too_little (void)
 	T_CHECK (hook_state.calls == 1, "the hook ran %u times, expected once", hook_state.calls);
 	T_CHECK (grew > 0, "mwpm served 16 pages without growing although the hook freed only 4");
 	T_CHECK (mwpm_owns (p), "the new range is not mwpm's");
-	hold (p, 16 * P);
+	hold (p, 16 * PAGE);
 	release_held ();
 	mwpm_set_grow_hook (NULL, NULL);
 	return 0;
@@ -209,7 +209,7 @@ case_no_hook (void)
 	T_CHECK (grew > 0, "mwpm served 16 pages without growing although nothing was free");
 	/* The garbage was never freed: give it back with the rest. */
 	hold (hook_state.garbage, hook_state.garbage_size);
-	hold (p, 16 * P);
+	hold (p, 16 * PAGE);
 	release_held ();
 	return 0;
 }
@@ -260,9 +260,9 @@ malloc_reaches_hook (size_t size, void **blocks, int max_blocks, int *nblocks)
 {
 	memset (&reent, 0, sizeof reent);
 	reset_hook ();
-	hook_state.garbage = mwpm_alloc_range (64 * P, 0);
+	hook_state.garbage = mwpm_alloc_range (64 * PAGE, 0);
 	T_CHECK (hook_state.garbage, "allocating the garbage failed");
-	hook_state.garbage_size = 64 * P;
+	hook_state.garbage_size = 64 * PAGE;
 	mwpm_set_grow_hook (malloc_hook, NULL);
 	if (drain ())
 		return 1;

@@ -21,34 +21,34 @@ static struct {
 	Entry *slots;
 	size_t cap, count;
 	unsigned log2cap;
-} H;
+} block_map;
 
 static size_t
 home (uintptr_t key)
 {
-	return (size_t) (((uint64_t) (key / SGEN_BLOCK_SIZE) * 0x9e3779b97f4a7c15ull) >> (64 - H.log2cap));
+	return (size_t) (((uint64_t) (key / SGEN_BLOCK_SIZE) * 0x9e3779b97f4a7c15ull) >> (64 - block_map.log2cap));
 }
 
 static void
 put (uintptr_t key, void *value)
 {
 	size_t i = home (key);
-	while (H.slots[i].key)
-		i = (i + 1) & (H.cap - 1);
-	H.slots[i] = (Entry) { key, value };
-	H.count++;
+	while (block_map.slots[i].key)
+		i = (i + 1) & (block_map.cap - 1);
+	block_map.slots[i] = (Entry) { key, value };
+	block_map.count++;
 }
 
 static void
 grow (void)
 {
-	Entry *old = H.slots;
-	size_t oldcap = H.cap;
-	H.log2cap = H.log2cap ? H.log2cap + 1 : 10;
-	H.cap = (size_t) 1 << H.log2cap;
-	H.slots = _sgen_xrealloc (NULL, H.cap * sizeof (Entry));
-	memset (H.slots, 0, H.cap * sizeof (Entry));
-	H.count = 0;
+	Entry *old = block_map.slots;
+	size_t oldcap = block_map.cap;
+	block_map.log2cap = block_map.log2cap ? block_map.log2cap + 1 : 10;
+	block_map.cap = (size_t) 1 << block_map.log2cap;
+	block_map.slots = _sgen_xrealloc (NULL, block_map.cap * sizeof (Entry));
+	memset (block_map.slots, 0, block_map.cap * sizeof (Entry));
+	block_map.count = 0;
 	for (size_t i = 0; i < oldcap; i++) {
 		if (old[i].key)
 			put (old[i].key, old[i].value);
@@ -59,7 +59,7 @@ grow (void)
 void
 _sgen_block_map_insert (uintptr_t base, void *value)
 {
-	if (2 * (H.count + 1) > H.cap)
+	if (2 * (block_map.count + 1) > block_map.cap)
 		grow ();
 	put (base, value);
 }
@@ -67,12 +67,12 @@ _sgen_block_map_insert (uintptr_t base, void *value)
 static size_t
 find (uintptr_t key)
 {
-	if (!H.cap)
+	if (!block_map.cap)
 		return SIZE_MAX;
-	for (size_t i = home (key);; i = (i + 1) & (H.cap - 1)) {
-		if (!H.slots[i].key)
+	for (size_t i = home (key);; i = (i + 1) & (block_map.cap - 1)) {
+		if (!block_map.slots[i].key)
 			return SIZE_MAX;
-		if (H.slots[i].key == key)
+		if (block_map.slots[i].key == key)
 			return i;
 	}
 }
@@ -81,7 +81,7 @@ void *
 _sgen_block_map_find (uintptr_t base)
 {
 	size_t i = find (base);
-	return i == SIZE_MAX ? NULL : H.slots[i].value;
+	return i == SIZE_MAX ? NULL : block_map.slots[i].value;
 }
 
 void
@@ -90,15 +90,15 @@ _sgen_block_map_remove (uintptr_t base)
 	size_t i = find (base);
 	if (i == SIZE_MAX)
 		_sgen_fatal ("block %p missing from the block map", (void *) base);
-	H.slots[i].key = 0;
-	H.count--;
-	for (size_t j = (i + 1) & (H.cap - 1); H.slots[j].key; j = (j + 1) & (H.cap - 1)) {
-		size_t h = home (H.slots[j].key);
+	block_map.slots[i].key = 0;
+	block_map.count--;
+	for (size_t j = (i + 1) & (block_map.cap - 1); block_map.slots[j].key; j = (j + 1) & (block_map.cap - 1)) {
+		size_t h = home (block_map.slots[j].key);
 		/* The entry at j may move to the hole at i unless its home lies cyclically in (i, j]. */
 		bool stays = i <= j ? (h > i && h <= j) : (h > i || h <= j);
 		if (!stays) {
-			H.slots[i] = H.slots[j];
-			H.slots[j].key = 0;
+			block_map.slots[i] = block_map.slots[j];
+			block_map.slots[j].key = 0;
 			i = j;
 		}
 	}
@@ -107,12 +107,12 @@ _sgen_block_map_remove (uintptr_t base)
 size_t
 _sgen_block_map_count (void)
 {
-	return H.count;
+	return block_map.count;
 }
 
 void
 _sgen_block_map_clear (void)
 {
-	free (H.slots);
-	memset (&H, 0, sizeof (H));
+	free (block_map.slots);
+	memset (&block_map, 0, sizeof (block_map));
 }

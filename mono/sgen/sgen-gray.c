@@ -10,28 +10,28 @@
 static struct {
 	SgenObject **items;
 	size_t count, cap;
-} G;
+} gray;
 
 void
 _sgen_gray_push (SgenObject *obj)
 {
-	if (G.count == G.cap) {
-		G.cap = G.cap ? 2 * G.cap : 1024;
-		G.items = _sgen_xrealloc (G.items, G.cap * sizeof (SgenObject *));
+	if (gray.count == gray.cap) {
+		gray.cap = gray.cap ? 2 * gray.cap : 1024;
+		gray.items = _sgen_xrealloc (gray.items, gray.cap * sizeof (SgenObject *));
 	}
-	G.items[G.count++] = obj;
+	gray.items[gray.count++] = obj;
 }
 
 SgenObject *
 _sgen_gray_pop (void)
 {
-	return G.count ? G.items[--G.count] : NULL;
+	return gray.count ? gray.items[--gray.count] : NULL;
 }
 
 void
 _sgen_gray_shutdown (void)
 {
-	free (G.items);
-	G.items = NULL;
-	G.count = G.cap = 0;
+	free (gray.items);
+	gray.items = NULL;
+	gray.count = gray.cap = 0;
 }

@@ -29,7 +29,7 @@ static struct {
 	size_t count, cap;
 	uint64_t bytes;
 	uint64_t freed;
-} L;
+} los;
 
 static SgenObject *
 obj_of (LosHeader *h)
@@ -41,10 +41,10 @@ obj_of (LosHeader *h)
 static size_t
 lower_bound (const void *p)
 {
-	size_t lo = 0, hi = L.count;
+	size_t lo = 0, hi = los.count;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		if ((uintptr_t) L.objs[mid] < (uintptr_t) p)
+		if ((uintptr_t) los.objs[mid] < (uintptr_t) p)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -62,15 +62,15 @@ _sgen_los_alloc (size_t size)
 	h->mapped = mapped;
 	h->obj_size = size;
 	h->obj = obj_of (h);
-	if (L.count == L.cap) {
-		L.cap = L.cap ? 2 * L.cap : 64;
-		L.objs = _sgen_xrealloc (L.objs, L.cap * sizeof (LosHeader *));
+	if (los.count == los.cap) {
+		los.cap = los.cap ? 2 * los.cap : 64;
+		los.objs = _sgen_xrealloc (los.objs, los.cap * sizeof (LosHeader *));
 	}
 	size_t i = lower_bound (h);
-	memmove (&L.objs[i + 1], &L.objs[i], (L.count - i) * sizeof (LosHeader *));
-	L.objs[i] = h;
-	L.count++;
-	L.bytes += size;
+	memmove (&los.objs[i + 1], &los.objs[i], (los.count - i) * sizeof (LosHeader *));
+	los.objs[i] = h;
+	los.count++;
+	los.bytes += size;
 	_sgen_memgov_old_allocated (size);
 	return h->obj;
 }
@@ -80,51 +80,51 @@ _sgen_los_is_object (const void *p)
 {
 	const LosHeader *h = (const LosHeader *) p - 1;
 	size_t i = lower_bound (h);
-	return i < L.count && L.objs[i] == h;
+	return i < los.count && los.objs[i] == h;
 }
 
 uint64_t
 _sgen_los_sweep (void)
 {
 	size_t kept = 0;
-	for (size_t i = 0; i < L.count; i++) {
-		LosHeader *h = L.objs[i];
+	for (size_t i = 0; i < los.count; i++) {
+		LosHeader *h = los.objs[i];
 		SgenObject *obj = obj_of (h);
 		if (obj->vtword & SGEN_FLAG_MARKED) {
 			obj->vtword &= ~(uintptr_t) SGEN_FLAG_MARKED;
-			L.objs[kept++] = h;
+			los.objs[kept++] = h;
 		} else {
-			L.bytes -= h->obj_size;
-			L.freed++;
+			los.bytes -= h->obj_size;
+			los.freed++;
 			sgen_free_os_memory (h, h->mapped, 0, MONO_MEM_ACCOUNT_LOS);
 		}
 	}
-	L.count = kept;
-	return L.bytes;
+	los.count = kept;
+	return los.bytes;
 }
 
 void
 _sgen_los_foreach (void (*fn) (SgenObject *obj, void *ctx), void *ctx)
 {
-	for (size_t i = 0; i < L.count; i++)
-		fn (obj_of (L.objs[i]), ctx);
+	for (size_t i = 0; i < los.count; i++)
+		fn (obj_of (los.objs[i]), ctx);
 }
 
 void
 _sgen_los_shutdown (void)
 {
-	for (size_t i = 0; i < L.count; i++)
-		sgen_free_os_memory (L.objs[i], L.objs[i]->mapped, 0, MONO_MEM_ACCOUNT_LOS);
-	free (L.objs);
-	memset (&L, 0, sizeof (L));
+	for (size_t i = 0; i < los.count; i++)
+		sgen_free_os_memory (los.objs[i], los.objs[i]->mapped, 0, MONO_MEM_ACCOUNT_LOS);
+	free (los.objs);
+	memset (&los, 0, sizeof (los));
 }
 
 void
 _sgen_los_fill_stats (SgenStats *out)
 {
-	out->los_objects = L.count;
-	out->los_bytes = L.bytes;
-	out->los_objects_freed = L.freed;
+	out->los_objects = los.count;
+	out->los_bytes = los.bytes;
+	out->los_objects_freed = los.freed;
 }
 
 int
@@ -132,18 +132,18 @@ _sgen_los_check (void)
 {
 	int errors = 0;
 	uint64_t bytes = 0;
-	for (size_t i = 0; i < L.count; i++) {
-		LosHeader *h = L.objs[i];
-		if ((i && L.objs[i - 1] >= h) || h->obj != obj_of (h) || h->mapped != h->obj_size + sizeof (LosHeader) ||
+	for (size_t i = 0; i < los.count; i++) {
+		LosHeader *h = los.objs[i];
+		if ((i && los.objs[i - 1] >= h) || h->obj != obj_of (h) || h->mapped != h->obj_size + sizeof (LosHeader) ||
 		    h->obj_size <= SGEN_MAX_SMALL_OBJ_SIZE) {
 			fprintf (stderr, "sgen-los: entry %zu (%p) is inconsistent\n", i, (void *) h);
 			errors++;
 		}
 		bytes += h->obj_size;
 	}
-	if (bytes != L.bytes) {
+	if (bytes != los.bytes) {
 		fprintf (stderr, "sgen-los: %llu object bytes counted, %llu recorded\n", (unsigned long long) bytes,
-			 (unsigned long long) L.bytes);
+			 (unsigned long long) los.bytes);
 		errors++;
 	}
 	return errors;

@@ -95,7 +95,7 @@ static struct {
 	size_t in_use, empty_count, released;
 	size_t batch_bytes, group_bytes;
 	uint64_t objects_freed;
-} M;
+} major;
 
 void
 _sgen_major_init (void)
@@ -106,41 +106,41 @@ _sgen_major_init (void)
 			c++;
 		class_of_size[s / SGEN_ALIGN] = (uint8_t) c;
 	}
-	memset (&M, 0, sizeof (M));
+	memset (&major, 0, sizeof (major));
 	size_t page = mono_mmap_caps ()->page_size;
-	M.group_bytes = page > SGEN_BLOCK_SIZE ? page : SGEN_BLOCK_SIZE;
-	M.batch_bytes = (size_t) SGEN_BLOCKS_PER_BATCH * SGEN_BLOCK_SIZE;
-	if (M.batch_bytes < M.group_bytes)
-		M.batch_bytes = M.group_bytes;
-	_sgen_records_init (sizeof (Batch) + M.batch_bytes / SGEN_BLOCK_SIZE * sizeof (Block));
+	major.group_bytes = page > SGEN_BLOCK_SIZE ? page : SGEN_BLOCK_SIZE;
+	major.batch_bytes = (size_t) SGEN_BLOCKS_PER_BATCH * SGEN_BLOCK_SIZE;
+	if (major.batch_bytes < major.group_bytes)
+		major.batch_bytes = major.group_bytes;
+	_sgen_records_init (sizeof (Batch) + major.batch_bytes / SGEN_BLOCK_SIZE * sizeof (Block));
 }
 
 static void
 forget_batch (size_t index)
 {
-	_sgen_records_free (M.batches[index]);
-	M.batches[index] = M.batches[--M.nbatches];
+	_sgen_records_free (major.batches[index]);
+	major.batches[index] = major.batches[--major.nbatches];
 }
 
 void
 _sgen_major_shutdown (void)
 {
-	while (M.nbatches) {
-		Batch *b = M.batches[M.nbatches - 1];
+	while (major.nbatches) {
+		Batch *b = major.batches[major.nbatches - 1];
 		if (b->released) {
 			/* Only partial_free backends release blocks, and always whole groups. */
-			uint32_t per_group = (uint32_t) (M.group_bytes / SGEN_BLOCK_SIZE);
+			uint32_t per_group = (uint32_t) (major.group_bytes / SGEN_BLOCK_SIZE);
 			for (uint32_t g = 0; g < b->nblocks; g += per_group) {
 				if (b->blocks[g].state != BLOCK_RELEASED)
-					sgen_free_os_memory (b->blocks[g].base, M.group_bytes, 0, MONO_MEM_ACCOUNT_MAJOR);
+					sgen_free_os_memory (b->blocks[g].base, major.group_bytes, 0, MONO_MEM_ACCOUNT_MAJOR);
 			}
 		} else {
 			sgen_free_os_memory (b->base, b->bytes, 0, MONO_MEM_ACCOUNT_MAJOR);
 		}
-		forget_batch (M.nbatches - 1);
+		forget_batch (major.nbatches - 1);
 	}
-	free (M.batches);
-	memset (&M, 0, sizeof (M));
+	free (major.batches);
+	memset (&major, 0, sizeof (major));
 	_sgen_records_shutdown ();
 	_sgen_block_map_clear ();
 }
@@ -154,18 +154,18 @@ block_of (const void *p)
 static bool
 new_batch (void)
 {
-	char *base = sgen_alloc_os_memory_aligned (M.batch_bytes, SGEN_BLOCK_SIZE, SGEN_ALLOC_HEAP,
+	char *base = sgen_alloc_os_memory_aligned (major.batch_bytes, SGEN_BLOCK_SIZE, SGEN_ALLOC_HEAP,
 						   "major heap batch", MONO_MEM_ACCOUNT_MAJOR);
 	if (!base)
 		return false;
-	uint32_t n = (uint32_t) (M.batch_bytes / SGEN_BLOCK_SIZE);
+	uint32_t n = (uint32_t) (major.batch_bytes / SGEN_BLOCK_SIZE);
 	Batch *b = _sgen_records_alloc ();
 	if (!b) {
-		sgen_free_os_memory (base, M.batch_bytes, 0, MONO_MEM_ACCOUNT_MAJOR);
+		sgen_free_os_memory (base, major.batch_bytes, 0, MONO_MEM_ACCOUNT_MAJOR);
 		return false;
 	}
 	b->base = base;
-	b->bytes = M.batch_bytes;
+	b->bytes = major.batch_bytes;
 	b->nblocks = n;
 	/* Push in reverse so the lowest block is taken first. */
 	for (uint32_t i = n; i-- > 0;) {
@@ -174,27 +174,27 @@ new_batch (void)
 		blk->batch = b;
 		blk->state = BLOCK_FREE;
 		blk->listed = true;
-		blk->next = M.empty;
-		M.empty = blk;
+		blk->next = major.empty;
+		major.empty = blk;
 		_sgen_block_map_insert ((uintptr_t) blk->base, blk);
 	}
-	M.empty_count += n;
-	if (M.nbatches == M.cap) {
-		M.cap = M.cap ? 2 * M.cap : 16;
-		M.batches = _sgen_xrealloc (M.batches, M.cap * sizeof (Batch *));
+	major.empty_count += n;
+	if (major.nbatches == major.cap) {
+		major.cap = major.cap ? 2 * major.cap : 16;
+		major.batches = _sgen_xrealloc (major.batches, major.cap * sizeof (Batch *));
 	}
-	M.batches[M.nbatches++] = b;
+	major.batches[major.nbatches++] = b;
 	return true;
 }
 
 static Block *
 take_block (uint8_t cls)
 {
-	if (!M.empty && !new_batch ())
+	if (!major.empty && !new_batch ())
 		return NULL;
-	Block *blk = M.empty;
-	M.empty = blk->next;
-	M.empty_count--;
+	Block *blk = major.empty;
+	major.empty = blk->next;
+	major.empty_count--;
 	if (blk->state == BLOCK_EMPTY)
 		memset (blk->base, 0, SGEN_BLOCK_SIZE);
 	blk->state = BLOCK_IN_USE;
@@ -206,8 +206,8 @@ take_block (uint8_t cls)
 	memset (blk->alloc_bits, 0, sizeof (blk->alloc_bits));
 	blk->next = NULL;
 	blk->listed = true;
-	M.partial[cls] = blk;
-	M.in_use++;
+	major.partial[cls] = blk;
+	major.in_use++;
 	return blk;
 }
 
@@ -227,7 +227,7 @@ void *
 _sgen_major_alloc (size_t size)
 {
 	uint8_t cls = class_of_size[sgen_align_up (size, SGEN_ALIGN) / SGEN_ALIGN];
-	Block *blk = M.partial[cls];
+	Block *blk = major.partial[cls];
 	if (!blk && !(blk = take_block (cls)))
 		return NULL;
 	uint32_t i = blk->cursor;
@@ -237,7 +237,7 @@ _sgen_major_alloc (size_t size)
 	blk->live++;
 	blk->cursor = i + 1;
 	if (blk->live == blk->nslots) {
-		M.partial[cls] = blk->next;
+		major.partial[cls] = blk->next;
 		blk->next = NULL;
 		blk->listed = false;
 	}
@@ -268,10 +268,10 @@ _sgen_major_is_object (const void *p)
 static void
 push_empty (Block *blk)
 {
-	blk->next = M.empty;
+	blk->next = major.empty;
 	blk->listed = true;
-	M.empty = blk;
-	M.empty_count++;
+	major.empty = blk;
+	major.empty_count++;
 }
 
 /* Returns the block's surviving object bytes; frees the rest. */
@@ -285,8 +285,8 @@ sweep_block (Block *blk)
 	}
 	if (!marked) {
 		/* Left dirty: zeroed only if it is taken again (take_block). */
-		M.in_use--;
-		M.objects_freed += blk->live;
+		major.in_use--;
+		major.objects_freed += blk->live;
 		blk->state = BLOCK_EMPTY;
 		blk->live = 0;
 		return 0;
@@ -300,7 +300,7 @@ sweep_block (Block *blk)
 		} else {
 			memset (obj, 0, blk->slot_size);
 			bit_flip (blk, i);
-			M.objects_freed++;
+			major.objects_freed++;
 		}
 	}
 	blk->live = marked;
@@ -327,23 +327,23 @@ release_blocks (Batch *b, uint32_t first, uint32_t count)
 		_sgen_block_map_remove ((uintptr_t) b->blocks[i].base);
 	}
 	b->released += count;
-	M.released += count;
-	M.empty_count -= count;
+	major.released += count;
+	major.empty_count -= count;
 }
 
 static void
 release_empty_blocks (void)
 {
 	const MonoMmapCaps *caps = mono_mmap_caps ();
-	size_t budget = M.empty_count > SGEN_EMPTY_BLOCK_RESERVE ? M.empty_count - SGEN_EMPTY_BLOCK_RESERVE : 0;
-	uint32_t per_group = (uint32_t) (M.group_bytes / SGEN_BLOCK_SIZE);
-	for (size_t bi = 0; bi < M.nbatches && budget;) {
-		Batch *b = M.batches[bi];
+	size_t budget = major.empty_count > SGEN_EMPTY_BLOCK_RESERVE ? major.empty_count - SGEN_EMPTY_BLOCK_RESERVE : 0;
+	uint32_t per_group = (uint32_t) (major.group_bytes / SGEN_BLOCK_SIZE);
+	for (size_t bi = 0; bi < major.nbatches && budget;) {
+		Batch *b = major.batches[bi];
 		if (caps->partial_free) {
 			for (uint32_t g = 0; g < b->nblocks && budget >= per_group; g += per_group) {
 				if (!group_empty (b, g, per_group))
 					continue;
-				sgen_free_os_memory (b->blocks[g].base, M.group_bytes, 0, MONO_MEM_ACCOUNT_MAJOR);
+				sgen_free_os_memory (b->blocks[g].base, major.group_bytes, 0, MONO_MEM_ACCOUNT_MAJOR);
 				release_blocks (b, g, per_group);
 				budget -= per_group;
 			}
@@ -353,7 +353,7 @@ release_empty_blocks (void)
 			budget -= b->nblocks;
 		}
 		if (b->released == b->nblocks) {
-			M.released -= b->nblocks;
+			major.released -= b->nblocks;
 			forget_batch (bi);
 		} else {
 			bi++;
@@ -365,11 +365,11 @@ uint64_t
 _sgen_major_sweep (void)
 {
 	uint64_t live = 0;
-	memset (M.partial, 0, sizeof (M.partial));
-	M.empty = NULL;
-	M.empty_count = 0;
-	for (size_t bi = 0; bi < M.nbatches; bi++) {
-		Batch *b = M.batches[bi];
+	memset (major.partial, 0, sizeof (major.partial));
+	major.empty = NULL;
+	major.empty_count = 0;
+	for (size_t bi = 0; bi < major.nbatches; bi++) {
+		Batch *b = major.batches[bi];
 		for (uint32_t i = 0; i < b->nblocks; i++) {
 			Block *blk = &b->blocks[i];
 			blk->listed = false;
@@ -377,22 +377,22 @@ _sgen_major_sweep (void)
 			if (blk->state == BLOCK_IN_USE)
 				live += sweep_block (blk);
 			if (blk->state == BLOCK_FREE || blk->state == BLOCK_EMPTY)
-				M.empty_count++;
+				major.empty_count++;
 		}
 	}
 	release_empty_blocks ();
 	/* Rebuild the lists, lowest addresses first (they are taken from the head). */
-	M.empty_count = 0;
-	for (size_t bi = M.nbatches; bi-- > 0;) {
-		Batch *b = M.batches[bi];
+	major.empty_count = 0;
+	for (size_t bi = major.nbatches; bi-- > 0;) {
+		Batch *b = major.batches[bi];
 		for (uint32_t i = b->nblocks; i-- > 0;) {
 			Block *blk = &b->blocks[i];
 			if (blk->state == BLOCK_FREE || blk->state == BLOCK_EMPTY) {
 				push_empty (blk);
 			} else if (blk->state == BLOCK_IN_USE && blk->live < blk->nslots) {
-				blk->next = M.partial[blk->size_class];
+				blk->next = major.partial[blk->size_class];
 				blk->listed = true;
-				M.partial[blk->size_class] = blk;
+				major.partial[blk->size_class] = blk;
 			}
 		}
 	}
@@ -402,8 +402,8 @@ _sgen_major_sweep (void)
 void
 _sgen_major_foreach (void (*fn) (SgenObject *obj, void *ctx), void *ctx)
 {
-	for (size_t bi = 0; bi < M.nbatches; bi++) {
-		Batch *b = M.batches[bi];
+	for (size_t bi = 0; bi < major.nbatches; bi++) {
+		Batch *b = major.batches[bi];
 		for (uint32_t i = 0; i < b->nblocks; i++) {
 			Block *blk = &b->blocks[i];
 			if (blk->state != BLOCK_IN_USE)
@@ -462,8 +462,8 @@ _sgen_major_check (bool expensive)
 {
 	int errors = 0;
 	size_t in_use = 0, empty = 0, released = 0;
-	for (size_t bi = 0; bi < M.nbatches; bi++) {
-		const Batch *b = M.batches[bi];
+	for (size_t bi = 0; bi < major.nbatches; bi++) {
+		const Batch *b = major.batches[bi];
 		uint32_t rel = 0;
 		for (uint32_t i = 0; i < b->nblocks; i++) {
 			const Block *blk = &b->blocks[i];
@@ -485,16 +485,16 @@ _sgen_major_check (bool expensive)
 		}
 	}
 	size_t listed_empty = 0;
-	for (const Block *blk = M.empty; blk; blk = blk->next)
+	for (const Block *blk = major.empty; blk; blk = blk->next)
 		listed_empty++;
 	if (_sgen_block_map_count () != in_use + empty) {
 		fprintf (stderr, "sgen-major: the block map holds %zu blocks, %zu are mapped\n", _sgen_block_map_count (),
 			 in_use + empty);
 		errors++;
 	}
-	if (in_use != M.in_use || empty != M.empty_count || released != M.released || listed_empty != empty) {
+	if (in_use != major.in_use || empty != major.empty_count || released != major.released || listed_empty != empty) {
 		fprintf (stderr, "sgen-major: counts: in use %zu/%zu, empty %zu/%zu (listed %zu), released %zu/%zu\n",
-			 in_use, M.in_use, empty, M.empty_count, listed_empty, released, M.released);
+			 in_use, major.in_use, empty, major.empty_count, listed_empty, released, major.released);
 		errors++;
 	}
 	return errors;
@@ -503,9 +503,9 @@ _sgen_major_check (bool expensive)
 void
 _sgen_major_fill_stats (SgenStats *out)
 {
-	out->major_blocks_in_use = M.in_use;
-	out->major_blocks_empty = M.empty_count;
-	out->major_blocks_released = M.released;
-	out->major_batches = M.nbatches;
-	out->objects_freed_major = M.objects_freed;
+	out->major_blocks_in_use = major.in_use;
+	out->major_blocks_empty = major.empty_count;
+	out->major_blocks_released = major.released;
+	out->major_batches = major.nbatches;
+	out->objects_freed_major = major.objects_freed;
 }

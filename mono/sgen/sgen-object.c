@@ -10,7 +10,7 @@
 static struct {
 	const SgenVTable **items;
 	size_t count, cap;
-} V;
+} vtables;
 
 int
 sgen_vtable_init (SgenVTable *vt, SgenKind kind, const char *name, uint32_t instance_size,
@@ -53,23 +53,23 @@ sgen_vtable_init (SgenVTable *vt, SgenKind kind, const char *name, uint32_t inst
 		.magic = SGEN_VTABLE_MAGIC, .kind = kind, .name = name, .instance_size = instance_size,
 		.ref_count = ref_count, .ref_offsets = ref_offsets,
 	};
-	for (size_t i = 0; i < V.count; i++) {
-		if (V.items[i] == vt)
+	for (size_t i = 0; i < vtables.count; i++) {
+		if (vtables.items[i] == vt)
 			return 0;
 	}
-	if (V.count == V.cap) {
-		V.cap = V.cap ? 2 * V.cap : 16;
-		V.items = _sgen_xrealloc (V.items, V.cap * sizeof (SgenVTable *));
+	if (vtables.count == vtables.cap) {
+		vtables.cap = vtables.cap ? 2 * vtables.cap : 16;
+		vtables.items = _sgen_xrealloc (vtables.items, vtables.cap * sizeof (SgenVTable *));
 	}
-	V.items[V.count++] = vt;
+	vtables.items[vtables.count++] = vt;
 	return 0;
 }
 
 bool
 _sgen_vtable_is_known (const SgenVTable *vt)
 {
-	for (size_t i = 0; i < V.count; i++) {
-		if (V.items[i] == vt)
+	for (size_t i = 0; i < vtables.count; i++) {
+		if (vtables.items[i] == vt)
 			return vt->magic == SGEN_VTABLE_MAGIC;
 	}
 	return false;

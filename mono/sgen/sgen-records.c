@@ -23,52 +23,52 @@ static struct {
 	Slab *slabs;
 	void *free;
 	size_t record;
-} P;
+} records;
 
 void
 _sgen_records_init (size_t record_size)
 {
-	P.record = sgen_align_up (record_size, 16);
+	records.record = sgen_align_up (record_size, 16);
 }
 
 void *
 _sgen_records_alloc (void)
 {
-	if (!P.free) {
-		size_t bytes = sizeof (Slab) + 8 * P.record;
+	if (!records.free) {
+		size_t bytes = sizeof (Slab) + 8 * records.record;
 		if (bytes < SLAB_MIN_BYTES)
 			bytes = SLAB_MIN_BYTES;
 		Slab *slab = sgen_alloc_os_memory (bytes, 0, "GC metadata records", MONO_MEM_ACCOUNT_INTERNAL);
 		if (!slab)
 			return NULL;
-		slab->next = P.slabs;
+		slab->next = records.slabs;
 		slab->bytes = bytes;
-		P.slabs = slab;
-		for (char *r = (char *) (slab + 1); r + P.record <= (char *) slab + bytes; r += P.record) {
-			*(void **) r = P.free;
-			P.free = r;
+		records.slabs = slab;
+		for (char *r = (char *) (slab + 1); r + records.record <= (char *) slab + bytes; r += records.record) {
+			*(void **) r = records.free;
+			records.free = r;
 		}
 	}
-	void *r = P.free;
-	P.free = *(void **) r;
-	memset (r, 0, P.record);
+	void *r = records.free;
+	records.free = *(void **) r;
+	memset (r, 0, records.record);
 	return r;
 }
 
 void
 _sgen_records_free (void *record)
 {
-	*(void **) record = P.free;
-	P.free = record;
+	*(void **) record = records.free;
+	records.free = record;
 }
 
 void
 _sgen_records_shutdown (void)
 {
-	while (P.slabs) {
-		Slab *next = P.slabs->next;
-		sgen_free_os_memory (P.slabs, P.slabs->bytes, 0, MONO_MEM_ACCOUNT_INTERNAL);
-		P.slabs = next;
+	while (records.slabs) {
+		Slab *next = records.slabs->next;
+		sgen_free_os_memory (records.slabs, records.slabs->bytes, 0, MONO_MEM_ACCOUNT_INTERNAL);
+		records.slabs = next;
 	}
-	P.free = NULL;
+	records.free = NULL;
 }

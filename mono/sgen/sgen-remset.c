@@ -19,42 +19,42 @@ bool _sgen_barrier_enabled = true;
 static struct {
 	void ***slots;
 	size_t count, cap;
-} R;
+} remset;
 
 void
 _sgen_remset_add (void **slot)
 {
-	if (R.count == R.cap) {
-		R.cap = R.cap ? 2 * R.cap : 4096;
-		R.slots = _sgen_xrealloc (R.slots, R.cap * sizeof (void **));
+	if (remset.count == remset.cap) {
+		remset.cap = remset.cap ? 2 * remset.cap : 4096;
+		remset.slots = _sgen_xrealloc (remset.slots, remset.cap * sizeof (void **));
 	}
-	R.slots[R.count++] = slot;
+	remset.slots[remset.count++] = slot;
 }
 
 size_t
 _sgen_remset_count (void)
 {
-	return R.count;
+	return remset.count;
 }
 
 void **
 _sgen_remset_slots (void)
 {
-	return (void **) R.slots;
+	return (void **) remset.slots;
 }
 
 void
 _sgen_remset_clear (void)
 {
-	R.count = 0;
+	remset.count = 0;
 }
 
 void
 _sgen_remset_shutdown (void)
 {
-	free (R.slots);
-	R.slots = NULL;
-	R.count = R.cap = 0;
+	free (remset.slots);
+	remset.slots = NULL;
+	remset.count = remset.cap = 0;
 	_sgen_barrier_enabled = true;
 }
 

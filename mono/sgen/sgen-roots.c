@@ -29,31 +29,31 @@ static struct {
 	HandleEntry *handles;
 	uint32_t nhandles, hcap;
 	uint32_t free_head;
-} T;
+} roots;
 
 int
 sgen_register_root (void **start, size_t count, const char *name)
 {
 	if (!start || !count)
 		return -1;
-	for (size_t i = 0; i < T.nranges; i++) {
-		if (T.ranges[i].start == start)
+	for (size_t i = 0; i < roots.nranges; i++) {
+		if (roots.ranges[i].start == start)
 			return -1;
 	}
-	if (T.nranges == T.cap) {
-		T.cap = T.cap ? 2 * T.cap : 16;
-		T.ranges = _sgen_xrealloc (T.ranges, T.cap * sizeof (RootRange));
+	if (roots.nranges == roots.cap) {
+		roots.cap = roots.cap ? 2 * roots.cap : 16;
+		roots.ranges = _sgen_xrealloc (roots.ranges, roots.cap * sizeof (RootRange));
 	}
-	T.ranges[T.nranges++] = (RootRange) { start, count, name };
+	roots.ranges[roots.nranges++] = (RootRange) { start, count, name };
 	return 0;
 }
 
 int
 sgen_unregister_root (void **start)
 {
-	for (size_t i = 0; i < T.nranges; i++) {
-		if (T.ranges[i].start == start) {
-			T.ranges[i] = T.ranges[--T.nranges];
+	for (size_t i = 0; i < roots.nranges; i++) {
+		if (roots.ranges[i].start == start) {
+			roots.ranges[i] = roots.ranges[--roots.nranges];
 			return 0;
 		}
 	}
@@ -63,26 +63,26 @@ sgen_unregister_root (void **start)
 uint32_t
 sgen_gchandle_new (SgenObject *obj, bool weak)
 {
-	uint32_t h = T.free_head;
+	uint32_t h = roots.free_head;
 	if (h) {
-		T.free_head = T.handles[h - 1].next_free;
+		roots.free_head = roots.handles[h - 1].next_free;
 	} else {
-		if (T.nhandles == T.hcap) {
-			T.hcap = T.hcap ? 2 * T.hcap : 256;
-			T.handles = _sgen_xrealloc (T.handles, T.hcap * sizeof (HandleEntry));
+		if (roots.nhandles == roots.hcap) {
+			roots.hcap = roots.hcap ? 2 * roots.hcap : 256;
+			roots.handles = _sgen_xrealloc (roots.handles, roots.hcap * sizeof (HandleEntry));
 		}
-		h = ++T.nhandles;
+		h = ++roots.nhandles;
 	}
-	T.handles[h - 1] = (HandleEntry) { .obj = obj, .in_use = 1, .weak = weak };
+	roots.handles[h - 1] = (HandleEntry) { .obj = obj, .in_use = 1, .weak = weak };
 	return h;
 }
 
 static HandleEntry *
 entry (uint32_t handle)
 {
-	if (!handle || handle > T.nhandles || !T.handles[handle - 1].in_use)
+	if (!handle || handle > roots.nhandles || !roots.handles[handle - 1].in_use)
 		_sgen_fatal ("invalid GC handle %u", handle);
-	return &T.handles[handle - 1];
+	return &roots.handles[handle - 1];
 }
 
 SgenObject *
@@ -101,21 +101,21 @@ void
 sgen_gchandle_free (uint32_t handle)
 {
 	HandleEntry *e = entry (handle);
-	*e = (HandleEntry) { .next_free = T.free_head };
-	T.free_head = handle;
+	*e = (HandleEntry) { .next_free = roots.free_head };
+	roots.free_head = handle;
 }
 
 void
 _sgen_roots_foreach_slot (void (*fn) (void **slot, void *ctx), void *ctx)
 {
-	for (size_t r = 0; r < T.nranges; r++) {
-		for (size_t i = 0; i < T.ranges[r].count; i++) {
-			if (T.ranges[r].start[i])
-				fn (&T.ranges[r].start[i], ctx);
+	for (size_t r = 0; r < roots.nranges; r++) {
+		for (size_t i = 0; i < roots.ranges[r].count; i++) {
+			if (roots.ranges[r].start[i])
+				fn (&roots.ranges[r].start[i], ctx);
 		}
 	}
-	for (uint32_t h = 0; h < T.nhandles; h++) {
-		HandleEntry *e = &T.handles[h];
+	for (uint32_t h = 0; h < roots.nhandles; h++) {
+		HandleEntry *e = &roots.handles[h];
 		if (e->in_use && !e->weak && e->obj)
 			fn ((void **) &e->obj, ctx);
 	}
@@ -124,8 +124,8 @@ _sgen_roots_foreach_slot (void (*fn) (void **slot, void *ctx), void *ctx)
 void
 _sgen_roots_update_weak (SgenObject *(*fn) (SgenObject *obj, void *ctx), void *ctx)
 {
-	for (uint32_t h = 0; h < T.nhandles; h++) {
-		HandleEntry *e = &T.handles[h];
+	for (uint32_t h = 0; h < roots.nhandles; h++) {
+		HandleEntry *e = &roots.handles[h];
 		if (e->in_use && e->weak && e->obj)
 			e->obj = fn (e->obj, ctx);
 	}
@@ -134,7 +134,7 @@ _sgen_roots_update_weak (SgenObject *(*fn) (SgenObject *obj, void *ctx), void *c
 void
 _sgen_roots_shutdown (void)
 {
-	free (T.ranges);
-	free (T.handles);
-	memset (&T, 0, sizeof (T));
+	free (roots.ranges);
+	free (roots.handles);
+	memset (&roots, 0, sizeof (roots));
 }

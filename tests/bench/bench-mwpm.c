@@ -66,7 +66,7 @@
 #include <emscripten.h>
 #endif
 
-#define P ((size_t)MWPM_PAGE_SIZE)
+#define PAGE ((size_t)MWPM_PAGE_SIZE)
 #define TAIL_PAGES 64u
 #define MAX_REQUEST 32u
 #define SIZE_RING 4096u  /* request sizes, precomputed so the generator is not timed */
@@ -235,7 +235,7 @@ median (double *v, unsigned n)
 static char *
 build_layout (size_t M, double F, uint64_t seed, size_t *in_use)
 {
-	char *body = mwpm_alloc_range (M * P, 0);
+	char *body = mwpm_alloc_range (M * PAGE, 0);
 	if (!body)
 		die ("cannot allocate %zu pages (errno %d): the memory is too small for this page count", M, errno);
 	size_t candidates = M - TAIL_PAGES;
@@ -250,7 +250,7 @@ build_layout (size_t M, double F, uint64_t seed, size_t *in_use)
 	for (size_t i = 0; i < candidates; i++) {
 		if (rng_below (&rng, candidates - i) < want - kept) {
 			kept++;
-			if (run_len && mwpm_free_range (body + run_start * P, run_len * P) != 0)
+			if (run_len && mwpm_free_range (body + run_start * PAGE, run_len * PAGE) != 0)
 				die ("free failed");
 			run_len = 0;
 		} else {
@@ -259,9 +259,9 @@ build_layout (size_t M, double F, uint64_t seed, size_t *in_use)
 			run_len++;
 		}
 	}
-	if (run_len && mwpm_free_range (body + run_start * P, run_len * P) != 0)
+	if (run_len && mwpm_free_range (body + run_start * PAGE, run_len * PAGE) != 0)
 		die ("free failed");
-	if (mwpm_free_range (body + candidates * P, TAIL_PAGES * P) != 0)
+	if (mwpm_free_range (body + candidates * PAGE, TAIL_PAGES * PAGE) != 0)
 		die ("free failed");
 	*in_use = kept;
 	return body;
@@ -300,7 +300,7 @@ run_latency_rep (const Options *o, uint64_t start, const uint32_t *sizes, Latenc
 		 * it, so every pair sees the same layout. */
 		uint64_t vsum = 0, vmax = 0;
 		for (uint32_t i = 0; i < SIZE_RING; i++) {
-			size_t bytes = (size_t)sizes[i] * P;
+			size_t bytes = (size_t)sizes[i] * PAGE;
 			void *q = mwpm_alloc_range (bytes, 0);
 			if (!q)
 				die ("allocation of %u pages failed (errno %d)", sizes[i], errno);
@@ -319,7 +319,7 @@ run_latency_rep (const Options *o, uint64_t start, const uint32_t *sizes, Latenc
 
 	Stopwatch w = watch_start ();
 	for (uint64_t i = 0; i < o->pairs; i++) {
-		size_t bytes = (size_t)sizes[i % SIZE_RING] * P;
+		size_t bytes = (size_t)sizes[i % SIZE_RING] * PAGE;
 		void *q = mwpm_alloc_range (bytes, 0);
 		if (__builtin_expect (!q, 0))
 			die ("allocation of %zu bytes failed (errno %d)", bytes, errno);
@@ -332,7 +332,7 @@ run_latency_rep (const Options *o, uint64_t start, const uint32_t *sizes, Latenc
 		die ("the timed pairs grew the memory (%" PRIu64 " sbrk calls): the tail is too small", s1.sbrk_calls - s0.sbrk_calls);
 	if (s1.pages_in_use != in_use || (first && mwpm_check_invariants () != 0))
 		die ("mwpm's state changed across the timed pairs");
-	if (mwpm_free_range (body, M * P) != 0 || stats ().pages_in_use != 0)
+	if (mwpm_free_range (body, M * PAGE) != 0 || stats ().pages_in_use != 0)
 		die ("tear-down failed");
 	mwpm_reset_for_tests ();
 	foreign_sbrk (-(int64_t)(foreign_sbrk (0) - start));
@@ -389,7 +389,7 @@ run_latency (const Options *o)
 	if (!o->json_only) {
 		printf ("mwpm alloc/free pair latency, %s, page size %zu, requests of 1-%u pages, %" PRIu64
 			" pairs x %u repetitions, seed %" PRIu64 ", %s clock\n",
-			TARGET, P, MAX_REQUEST, o->pairs, o->reps, o->seed, clock_name ());
+			TARGET, PAGE, MAX_REQUEST, o->pairs, o->reps, o->seed, clock_name ());
 		printf ("%8s %8s %6s %8s %8s %10s %10s %10s %10s %8s %8s %7s\n", "pages", "managed", "frag", "in_use",
 			"maxrun", "ns/pair", "ns min", "ns max", "wall ns", "visits", "vis max", "x 1k");
 		for (unsigned i = 0; i < nres; i++) {
@@ -409,7 +409,7 @@ run_latency (const Options *o)
 	}
 	printf ("{\"bench\":\"mwpm-latency\",\"target\":\"%s\",\"page_size\":%zu,\"request_pages\":[1,%u],"
 		"\"pairs\":%" PRIu64 ",\"reps\":%u,\"seed\":%" PRIu64 ",\"tail_pages\":%u,\"clock\":\"%s\",\"results\":[",
-		TARGET, P, MAX_REQUEST, o->pairs, o->reps, o->seed, TAIL_PAGES, clock_name ());
+		TARGET, PAGE, MAX_REQUEST, o->pairs, o->reps, o->seed, TAIL_PAGES, clock_name ());
 	for (unsigned i = 0; i < nres; i++) {
 		const LatencyResult *r = &res[i];
 		printf ("%s{\"pages\":%zu,\"managed\":%zu,\"frag\":%.4g,\"in_use\":%zu,\"largest_free_run\":%zu,"
@@ -461,14 +461,14 @@ run_chunk_variant (const Options *o, const char *variant, unsigned foreign_every
 		uint64_t start = foreign_sbrk (0);
 		if (pregrow) {
 			/* Room for the sequence, the foreign bytes and a chunk of slack. */
-			int64_t room = (int64_t)((total_pages + CHUNK_ALLOCS / 2 + 256) * P);
+			int64_t room = (int64_t)((total_pages + CHUNK_ALLOCS / 2 + 256) * PAGE);
 			foreign_sbrk (room);
 			foreign_sbrk (-room);
 		}
 		uint64_t mem = mwpm_platform_memory_bytes (), grows = 0;
 		Stopwatch w = watch_start ();
 		for (unsigned i = 0; i < CHUNK_ALLOCS; i++) {
-			if (!mwpm_alloc_range ((size_t)pages[i] * P, 0))
+			if (!mwpm_alloc_range ((size_t)pages[i] * PAGE, 0))
 				die ("allocation %u of %u pages failed (errno %d)", i, pages[i], errno);
 			if (foreign_every && i % foreign_every == foreign_every - 1)
 				foreign_sbrk (foreign[i]);
@@ -515,7 +515,7 @@ run_chunk (const Options *o)
 	/* The chunk actually used: what the first one-page allocation takes from sbrk. */
 	mwpm_platform_host_reset (0, 0);
 	mwpm_reset_for_tests ();
-	if (!mwpm_alloc_range (P, 0))
+	if (!mwpm_alloc_range (PAGE, 0))
 		die ("first allocation failed");
 	uint64_t chunk = stats ().bytes_from_sbrk;
 
@@ -526,7 +526,7 @@ run_chunk (const Options *o)
 
 	if (!o->json_only) {
 		printf ("mwpm growth, smallest sbrk request %" PRIu64 " bytes, %s, page size %zu: %u allocations of 1-4 pages, "
-			"%u repetitions\n", chunk, TARGET, P, CHUNK_ALLOCS, o->reps);
+			"%u repetitions\n", chunk, TARGET, PAGE, CHUNK_ALLOCS, o->reps);
 		printf ("%-16s %6s %6s %6s %12s %12s %8s %9s %6s %9s %9s %9s %9s\n", "variant", "pages", "sbrk", "welds",
 			"sbrk bytes", "unusable B", "foreign", "free left", "grows", "ns/alloc", "ns min", "ns max", CHUNK_CPU_CLOCK ? "wall ns" : "cpu ns");
 		for (unsigned i = 0; i < CHUNK_VARIANTS; i++) {
@@ -542,7 +542,7 @@ run_chunk (const Options *o)
 	}
 	printf ("{\"bench\":\"mwpm-chunk\",\"target\":\"%s\",\"page_size\":%zu,\"first_sbrk_bytes\":%" PRIu64
 		",\"allocs\":%u,\"reps\":%u,\"seed\":%" PRIu64 ",\"clock\":\"%s\",\"results\":[",
-		TARGET, P, chunk, CHUNK_ALLOCS, o->reps, o->seed, CHUNK_CPU_CLOCK ? "cpu" : "wall");
+		TARGET, PAGE, chunk, CHUNK_ALLOCS, o->reps, o->seed, CHUNK_CPU_CLOCK ? "cpu" : "wall");
 	for (unsigned i = 0; i < CHUNK_VARIANTS; i++) {
 		const ChunkResult *r = &res[i];
 		printf ("%s{\"variant\":\"%s\",\"pages\":%" PRIu64 ",\"sbrk_calls\":%" PRIu64 ",\"welds\":%" PRIu64

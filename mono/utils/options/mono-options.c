@@ -30,7 +30,7 @@ static struct {
 	Slot slots[MAX_OPTIONS];
 	size_t nslots;
 	bool defaults_loaded;
-} O;
+} options;
 
 static const char *
 type_name (MonoOptionType t)
@@ -56,7 +56,7 @@ static int parse_value (const MonoOptionDef *def, const char *text, bool checked
 static void
 add_slot (const MonoOptionDef *def)
 {
-	Slot *s = &O.slots[O.nslots++];
+	Slot *s = &options.slots[options.nslots++];
 	s->def = def;
 	s->set = false;
 	s->owned = NULL;
@@ -70,13 +70,13 @@ add_slot (const MonoOptionDef *def)
 static void
 load_slots (void)
 {
-	if (O.defaults_loaded)
+	if (options.defaults_loaded)
 		return;
-	O.defaults_loaded = true;
-	O.nslots = 0;
-	for (size_t t = 0; t < O.ntables; t++) {
-		for (size_t i = 0; i < O.tables[t].count && O.nslots < MAX_OPTIONS; i++)
-			add_slot (&O.tables[t].defs[i]);
+	options.defaults_loaded = true;
+	options.nslots = 0;
+	for (size_t t = 0; t < options.ntables; t++) {
+		for (size_t i = 0; i < options.tables[t].count && options.nslots < MAX_OPTIONS; i++)
+			add_slot (&options.tables[t].defs[i]);
 	}
 }
 
@@ -84,10 +84,10 @@ static Slot *
 find_slot (const char *name, size_t len)
 {
 	load_slots ();
-	for (size_t i = 0; i < O.nslots; i++) {
-		const char *n = O.slots[i].def->name;
+	for (size_t i = 0; i < options.nslots; i++) {
+		const char *n = options.slots[i].def->name;
 		if (strlen (n) == len && strncmp (n, name, len) == 0)
-			return &O.slots[i];
+			return &options.slots[i];
 	}
 	return NULL;
 }
@@ -96,9 +96,9 @@ find_slot (const char *name, size_t len)
 static bool
 name_taken (const char *name, const MonoOptionDef *defs, size_t upto)
 {
-	for (size_t t = 0; t < O.ntables; t++)
-		for (size_t j = 0; j < O.tables[t].count; j++)
-			if (strcmp (O.tables[t].defs[j].name, name) == 0)
+	for (size_t t = 0; t < options.ntables; t++)
+		for (size_t j = 0; j < options.tables[t].count; j++)
+			if (strcmp (options.tables[t].defs[j].name, name) == 0)
 				return true;
 	for (size_t j = 0; j < upto; j++)
 		if (strcmp (defs[j].name, name) == 0)
@@ -109,20 +109,20 @@ name_taken (const char *name, const MonoOptionDef *defs, size_t upto)
 int
 mono_options_register_table (const MonoOptionTable *table)
 {
-	if (O.ntables == MAX_TABLES)
+	if (options.ntables == MAX_TABLES)
 		return -1;
 	size_t total = 0;
-	for (size_t t = 0; t < O.ntables; t++)
-		total += O.tables[t].count;
+	for (size_t t = 0; t < options.ntables; t++)
+		total += options.tables[t].count;
 	if (total + table->count > MAX_OPTIONS)
 		return -1;
 	for (size_t i = 0; i < table->count; i++) {
 		if (name_taken (table->defs[i].name, table->defs, i))
 			return -1;
 	}
-	O.tables[O.ntables++] = *table;
+	options.tables[options.ntables++] = *table;
 	/* Keep values already set; add the new rows with their defaults. */
-	if (O.defaults_loaded) {
+	if (options.defaults_loaded) {
 		for (size_t i = 0; i < table->count; i++)
 			add_slot (&table->defs[i]);
 	}
@@ -568,8 +568,8 @@ mono_options_print_help (FILE *out)
 {
 	load_slots ();
 	fprintf (out, "Options (also read from MONO_ENV_OPTIONS, separated by spaces; the command line wins):\n");
-	for (size_t i = 0; i < O.nslots; i++) {
-		const MonoOptionDef *d = O.slots[i].def;
+	for (size_t i = 0; i < options.nslots; i++) {
+		const MonoOptionDef *d = options.slots[i].def;
 		char head[96];
 		if (d->type == MONO_OPTION_BOOL)
 			snprintf (head, sizeof (head), "--%s[=on|off], --no-%s", d->name, d->name);
@@ -586,8 +586,8 @@ int
 mono_options_apply (char *err, size_t errlen)
 {
 	char msg[MSG_LEN] = "";
-	for (size_t t = 0; t < O.ntables; t++) {
-		if (O.tables[t].apply && O.tables[t].apply (msg, sizeof msg) != 0) {
+	for (size_t t = 0; t < options.ntables; t++) {
+		if (options.tables[t].apply && options.tables[t].apply (msg, sizeof msg) != 0) {
 			give_message (msg, err, errlen);
 			return -1;
 		}
@@ -618,16 +618,16 @@ mono_options_startup (int *argc, char **argv)
 void
 mono_options_reset_for_tests (void)
 {
-	for (size_t i = 0; i < O.nslots; i++)
-		free (O.slots[i].owned);
+	for (size_t i = 0; i < options.nslots; i++)
+		free (options.slots[i].owned);
 	/* Modules' tables, registered at load time, stay: nothing would register them again. */
 	size_t kept = 0;
-	for (size_t t = 0; t < O.ntables; t++) {
-		if (O.tables[t].builtin)
-			O.tables[kept++] = O.tables[t];
+	for (size_t t = 0; t < options.ntables; t++) {
+		if (options.tables[t].builtin)
+			options.tables[kept++] = options.tables[t];
 	}
-	memset (O.slots, 0, sizeof O.slots);
-	O.nslots = 0;
-	O.ntables = kept;
-	O.defaults_loaded = false;
+	memset (options.slots, 0, sizeof options.slots);
+	options.nslots = 0;
+	options.ntables = kept;
+	options.defaults_loaded = false;
 }

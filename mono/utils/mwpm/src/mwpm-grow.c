@@ -33,7 +33,7 @@
  * cannot go on for long; four is plenty and bounds the time under the lock. */
 #define GROW_ROUNDS 4
 
-#define P ((uint64_t)MWPM_PAGE_SIZE)
+#define PAGE ((uint64_t)MWPM_PAGE_SIZE)
 
 int
 _mwpm_trust_level_locked (void)
@@ -78,8 +78,8 @@ static uint32_t
 start_span (uint64_t b)
 {
 	MONO_ASSERT_LOCK_HELD (&_mwpm.lock);
-	uint32_t first_full = (uint32_t)(_mwpm_round_up (b, P) / P);
-	_mwpm.stats.bytes_unusable += _mwpm_round_up (b, P) - b;
+	uint32_t first_full = (uint32_t)(_mwpm_round_up (b, PAGE) / PAGE);
+	_mwpm.stats.bytes_unusable += _mwpm_round_up (b, PAGE) - b;
 	_mwpm.span_first = _mwpm.span_end = first_full;
 	return first_full;
 }
@@ -94,15 +94,15 @@ weld (uint64_t b, uint64_t trusted_from)
 	if (b < _mwpm.chunk_end)
 		b = _mwpm.chunk_end;
 	_mwpm.stats.welds++;
-	if (b % P) {
-		uint32_t pending = (uint32_t)(b / P);
+	if (b % PAGE) {
+		uint32_t pending = (uint32_t)(b / PAGE);
 		bool zero = _mwpm.pending_trusted && b >= trusted_from;
 		mwpm_index_cover (&_mwpm.index, pending + 1);
 		_mwpm_set_pages (pending, 1, MWPM_ST (MWPM_PAGE_NOT_OURS), zero ? MWPM_PAGE_FREE_ZEROED : MWPM_PAGE_FREE_DIRTY,
 				 true);
 		_mwpm.span_end = pending + 1;
 	}
-	return (uint32_t)(_mwpm_round_up (b, P) / P);
+	return (uint32_t)(_mwpm_round_up (b, PAGE) / PAGE);
 }
 
 /* Another caller took [chunk_end, b): the pages there, and the partial pages at both ends, are
@@ -111,24 +111,24 @@ static uint32_t
 mark_gap (uint64_t b)
 {
 	MONO_ASSERT_LOCK_HELD (&_mwpm.lock);
-	uint32_t gap_first = (uint32_t)(_mwpm.chunk_end / P);
-	uint32_t first_full = (uint32_t)(_mwpm_round_up (b, P) / P);
-	_mwpm.stats.bytes_unusable += _mwpm.chunk_end % P + (_mwpm_round_up (b, P) - b);
+	uint32_t gap_first = (uint32_t)(_mwpm.chunk_end / PAGE);
+	uint32_t first_full = (uint32_t)(_mwpm_round_up (b, PAGE) / PAGE);
+	_mwpm.stats.bytes_unusable += _mwpm.chunk_end % PAGE + (_mwpm_round_up (b, PAGE) - b);
 	mwpm_index_cover (&_mwpm.index, first_full);
 	_mwpm_set_pages (gap_first, first_full - gap_first, MWPM_ST (MWPM_PAGE_NOT_OURS), MWPM_PAGE_FOREIGN, true);
 	_mwpm.span_end = first_full;
 	return first_full;
 }
 
-/* The whole pages [first_full, e / P) join the span: dirty below trusted_from, zero above.
+/* The whole pages [first_full, e / PAGE) join the span: dirty below trusted_from, zero above.
  * Lock held. */
 static void
 add_whole_pages (uint32_t first_full, uint64_t e, uint64_t trusted_from)
 {
 	MONO_ASSERT_LOCK_HELD (&_mwpm.lock);
-	uint32_t end_full = (uint32_t)(e / P);
+	uint32_t end_full = (uint32_t)(e / PAGE);
 	if (end_full > first_full) {
-		uint32_t zero_first = (uint32_t)(_mwpm_round_up (trusted_from, P) / P);
+		uint32_t zero_first = (uint32_t)(_mwpm_round_up (trusted_from, PAGE) / PAGE);
 		if (zero_first < first_full)
 			zero_first = first_full;
 		if (zero_first > end_full)
@@ -138,8 +138,8 @@ add_whole_pages (uint32_t first_full, uint64_t e, uint64_t trusted_from)
 		_mwpm_set_pages (zero_first, end_full - zero_first, MWPM_ST (MWPM_PAGE_NOT_OURS), MWPM_PAGE_FREE_ZEROED, true);
 		_mwpm.span_end = end_full;
 	}
-	if (e % P) /* our part of the pending page: [end_full * P, e) */
-		_mwpm.pending_trusted = (uint64_t)end_full * P >= trusted_from;
+	if (e % PAGE) /* our part of the pending page: [end_full * PAGE, e) */
+		_mwpm.pending_trusted = (uint64_t)end_full * PAGE >= trusted_from;
 }
 
 /* Adds the sbrk result [b, e) to the span. Lock held. */
@@ -189,7 +189,7 @@ run_start_for_break (uint64_t brk)
 	MONO_ASSERT_LOCK_HELD (&_mwpm.lock);
 	if (_mwpm.chunk_end && brk <= _mwpm.chunk_end)
 		return _mwpm.span_end - mwpm_index_run_ending_at (&_mwpm.index, _mwpm.span_end);
-	return _mwpm_round_up (brk, P) >> MWPM_PAGE_SHIFT;
+	return _mwpm_round_up (brk, PAGE) >> MWPM_PAGE_SHIFT;
 }
 
 /* Bytes sbrk must add to a break at `brk` for a run of n pages aligned to `align` pages to
