@@ -79,9 +79,26 @@ _mwpm_round_up (uint64_t x, uint64_t to)
 
 /* ---- mwpm-pages.c ---- */
 
-/* Takes the lock (initialising mwpm on first use); counts contention. */
-void _mwpm_enter (void);
-void _mwpm_leave (void);
+/* First use: reads the platform, sets up the index. Lock held. */
+void _mwpm_init_locked (void);
+
+/* Takes the lock (initialising mwpm on first use); counts contention. Inline: every entry
+ * point of mwpm pays it. */
+static inline void
+_mwpm_enter (void)
+{
+	bool contended = mono_spin_lock (&_mwpm.lock);
+	if (__builtin_expect (!_mwpm.initialized, 0))
+		_mwpm_init_locked ();
+	if (contended)
+		_mwpm.stats.lock_contended++;
+}
+
+static inline void
+_mwpm_leave (void)
+{
+	mono_spin_unlock (&_mwpm.lock);
+}
 
 /* The one place where page states change (the table is drawn in mwpm-pages.c). Pages of
  * [first, first + count) whose state is in from_mask become `to`; with `strict` every page must

@@ -41,30 +41,14 @@ static const uint8_t legal_to[MWPM_PAGE_STATE_COUNT] = {
 	[MWPM_PAGE_IN_USE] = MWPM_ST (MWPM_PAGE_FREE_DIRTY),
 };
 
-static void
-init_locked (void)
+void
+_mwpm_init_locked (void)
 {
 	MONO_ASSERT_LOCK_HELD (&_mwpm.lock);
 	mwpm_platform_info (&_mwpm.platform);
 	mwpm_index_init (&_mwpm.index, index_bits, index_sums, MWPM_LEAVES);
 	_mwpm.stats.page_size = MWPM_PAGE_SIZE;
 	_mwpm.initialized = true;
-}
-
-void
-_mwpm_enter (void)
-{
-	bool contended = mono_spin_lock (&_mwpm.lock);
-	if (!_mwpm.initialized)
-		init_locked ();
-	if (contended)
-		_mwpm.stats.lock_contended++;
-}
-
-void
-_mwpm_leave (void)
-{
-	mono_spin_unlock (&_mwpm.lock);
 }
 
 /* Appends the names of the states in `mask` to buf, separated by '|'. */
@@ -154,7 +138,7 @@ mwpm_reset_for_tests (void)
 	MonoSpinLock lock = _mwpm.lock;
 	memset (&_mwpm, 0, sizeof _mwpm);
 	_mwpm.lock = lock;
-	init_locked ();
+	_mwpm_init_locked ();
 	_mwpm_leave ();
 }
 
