@@ -14,8 +14,9 @@
 #include "mwpm-test-hooks.h"
 
 #include <errno.h>
+#include <unistd.h>
 
-static MonoMmapBackend backends[3];
+static MonoMmapBackend backends[4];
 static int nbackends;
 static MonoMmapBackend current;
 static char err[256];
@@ -142,6 +143,59 @@ case_dirty_reuse (void)
 			T_CHECK (st.bytes_zeroed >= 4 * len, "libc zeroes every byte it maps: %llu", (unsigned long long)st.bytes_zeroed);
 		}
 	}
+	return 0;
+}
+
+static uint64_t
+bytes_zeroed_now (void)
+{
+	MonoMmapStats st;
+	mono_mmap_get_stats (&st);
+	return st.bytes_zeroed;
+}
+
+/*
+ * The malloc backend zeroes a mapping only when it is not fresh from sbrk: in single-threaded
+ * emscripten builds a block at or above the break read before the call is fresh and not
+ * memset, a reused one is; everywhere else every zeroed mapping is memset.
+ */
+static int
+case_malloc_zeroes_only_reused (void)
+{
+	T_CHECK (use (MONO_MMAP_BACKEND_MALLOC) == 0, "%s", err);
+	const size_t len = 4u << 20;
+	const bool fresh_check = MONO_CONFIG_EMSCRIPTEN && !MONO_CONFIG_THREADS;
+	/* Keep taking 4 MiB aligned to 4 MiB until one lands above the break it started from: the
+	 * heap's top is carved first, fresh memory after (a few rounds at most). */
+	uint8_t *kept[16];
+	int nkept = 0;
+	uint8_t *fresh = NULL;
+	uint64_t z0 = 0;
+	for (; nkept < 16 && !fresh; nkept++) {
+		uintptr_t brk = (uintptr_t)sbrk (0);
+		z0 = bytes_zeroed_now ();
+		kept[nkept] = mono_valloc_aligned (len, len, 0, MONO_MEM_ACCOUNT_NURSERY);
+		T_CHECK (kept[nkept] != NULL, "4 MiB from malloc");
+		if ((uintptr_t)kept[nkept] >= brk)
+			fresh = kept[nkept];
+	}
+	T_CHECK (fresh != NULL, "no block fresh from sbrk in 16 tries");
+	uint64_t z_fresh = bytes_zeroed_now () - z0;
+	T_CHECK (all_zero (fresh, len), "fresh block reads zero");
+	T_CHECK (z_fresh == (fresh_check ? 0 : len), "a fresh block was memset %llu bytes (expected %zu)",
+		 (unsigned long long)z_fresh, fresh_check ? (size_t)0 : len);
+	memset (fresh, 0x6b, len);
+	T_CHECK (mono_vfree (fresh, len, MONO_MEM_ACCOUNT_NURSERY) == 0, "free");
+	nkept--;
+	uint64_t z1 = bytes_zeroed_now ();
+	uint8_t *again = mono_valloc_aligned (len, len, 0, MONO_MEM_ACCOUNT_NURSERY);
+	T_CHECK (again != NULL, "again");
+	T_CHECK (all_zero (again, len), "a reused block reads zero");
+	T_CHECK (again != fresh || bytes_zeroed_now () - z1 == len, "the reused block was not memset");
+	T_CHECK (mono_vfree (again, len, MONO_MEM_ACCOUNT_NURSERY) == 0, "free");
+	for (int i = 0; i < nkept; i++)
+		T_CHECK (mono_vfree (kept[i], len, MONO_MEM_ACCOUNT_NURSERY) == 0, "free kept");
+	T_CHECK (mono_mmap_check () == 0, "consistent");
 	return 0;
 }
 
@@ -358,6 +412,7 @@ main (void)
 	if (MONO_CONFIG_WASM_MMAP)
 		backends[nbackends++] = MONO_MMAP_BACKEND_MWPM;
 	backends[nbackends++] = MONO_CONFIG_WASM ? MONO_MMAP_BACKEND_LIBC : MONO_MMAP_BACKEND_POSIX;
+	backends[nbackends++] = MONO_MMAP_BACKEND_MALLOC;
 	tap_diag ("backends: %d", nbackends);
 	tap_case ("routing follows --mono-wasm-mmap", case_routing);
 	tap_case ("aligned allocations, every power of two to 4 MiB, whole and in parts", case_aligned);
@@ -366,6 +421,8 @@ main (void)
 	tap_case ("bad input: clear error, nothing changed", case_bad_input);
 	tap_case ("hundreds of ranges, split in the middle", case_many_ranges);
 	tap_case ("a failed call leaves the backend choice open", case_failed_call_keeps_choice_open);
+	tap_case ("malloc backend: fresh blocks are not memset (single-threaded emscripten), reused ones are",
+		  case_malloc_zeroes_only_reused);
 	tap_case ("range arithmetic at the top of the address space", case_ranges_at_the_top);
 	return tap_done ();
 }

@@ -17,6 +17,13 @@ static const MonoOptionDef extra[] = {
 
 static char err[512];
 
+/* --mono-wasm-mmap names a backend; "on" is mwpm. */
+static bool
+mmap_on (void)
+{
+	return mono_option_int ("mono-wasm-mmap") == MONO_MMAP_BACKEND_MWPM;
+}
+
 static void
 fresh (void)
 {
@@ -57,11 +64,11 @@ case_registered_before_memory (void)
 	T_CHECK (f != NULL, "open_memstream");
 	mono_options_print_help (f);
 	fclose (f);
-	bool listed = text && strstr (text, "--mono-wasm-mmap[=on|off], --no-mono-wasm-mmap");
+	bool listed = text && strstr (text, "--mono-wasm-mmap[=on|off|malloc], --no-mono-wasm-mmap");
 	free (text);
 	T_CHECK (listed, "--help-options lists --mono-wasm-mmap");
 	T_CHECK (parse_line ("--no-mono-wasm-mmap", "--mono-wasm-mmap=off", NULL, NULL) == 0, "environment and argv: %s", err);
-	T_CHECK (!mono_option_bool ("mono-wasm-mmap") && mono_option_is_set ("mono-wasm-mmap"), "taken");
+	T_CHECK (!mmap_on () && mono_option_is_set ("mono-wasm-mmap"), "taken");
 	T_CHECK (!mono_mmap_started (), "parsing allocates nothing");
 	return 0;
 }
@@ -72,7 +79,7 @@ case_defaults (void)
 	fresh ();
 	T_CHECK (parse_line (NULL, "", NULL, NULL) == 0, "%s", err);
 	bool want = MONO_CONFIG_WASM && MONO_CONFIG_WASM_MMAP;
-	T_CHECK (mono_option_bool ("mono-wasm-mmap") == want, "default for this target");
+	T_CHECK (mmap_on () == want, "default for this target");
 	T_CHECK (!mono_option_is_set ("mono-wasm-mmap"), "not set by the user");
 	T_CHECK (mono_option_int ("count") == 5 && mono_option_int ("heap") == 4 << 20, "defaults of registered rows");
 	T_CHECK (strcmp (mono_option_string ("label"), "none") == 0, "string default");
@@ -109,7 +116,7 @@ case_wasm_mmap_forms (void)
 	for (size_t i = 0; i < 5; i++) {
 		fresh ();
 		T_CHECK (parse_line (NULL, on_forms[i], NULL, NULL) == 0, "%s: %s", on_forms[i], err);
-		T_CHECK (mono_option_bool ("mono-wasm-mmap"), "%s", on_forms[i]);
+		T_CHECK (mmap_on (), "%s", on_forms[i]);
 	}
 #else
 	fresh ();
@@ -118,12 +125,30 @@ case_wasm_mmap_forms (void)
 	fresh ();
 	T_CHECK (parse_line (NULL, "--mono-wasm-mmap", NULL, NULL) != 0, "bare form rejected too");
 #endif
-	const char *off_forms[] = { "--no-mono-wasm-mmap", "--mono-wasm-mmap=off", "--mono-wasm-mmap=false", "--mono-wasm-mmap=NO", "--mono-wasm-mmap=0" };
-	for (size_t i = 0; i < 5; i++) {
+	const char *off_forms[] = { "--no-mono-wasm-mmap", "--mono-wasm-mmap=off", "--mono-wasm-mmap=false", "--mono-wasm-mmap=NO",
+				    "--mono-wasm-mmap=0", MONO_CONFIG_WASM ? "--mono-wasm-mmap=libc" : "--mono-wasm-mmap=posix" };
+	for (size_t i = 0; i < 6; i++) {
 		fresh ();
 		T_CHECK (parse_line (NULL, off_forms[i], NULL, NULL) == 0, "%s: %s", off_forms[i], err);
-		T_CHECK (!mono_option_bool ("mono-wasm-mmap"), "%s", off_forms[i]);
+		T_CHECK (mono_option_int ("mono-wasm-mmap") == mono_mmap_platform_backend (), "%s", off_forms[i]);
 	}
+	/* The third backend, malloc (posix_memalign), what dotnet ships on wasm. */
+	const char *malloc_forms[] = { "--mono-wasm-mmap=malloc", "--mono-wasm-mmap=MALLOC" };
+	for (size_t i = 0; i < 2; i++) {
+		fresh ();
+		T_CHECK (parse_line (NULL, malloc_forms[i], NULL, NULL) == 0, "%s: %s", malloc_forms[i], err);
+		T_CHECK (mono_option_int ("mono-wasm-mmap") == MONO_MMAP_BACKEND_MALLOC, "%s", malloc_forms[i]);
+	}
+	/* A switch written bare means on, as a boolean does: the next word stays an argument. */
+	fresh ();
+	int argc;
+	char **argv;
+	if (MONO_CONFIG_WASM_MMAP)
+		T_CHECK (parse_line (NULL, "--mono-wasm-mmap malloc", &argc, &argv) == 0 && mmap_on () && argc == 2 &&
+			 !strcmp (argv[1], "malloc"), "bare form: %s", err);
+	fresh ();
+	T_CHECK (parse_line (NULL, "--mono-wasm-mmap=sbrk", NULL, NULL) != 0 && strstr (err, "not one of on|off|malloc"),
+		 "an unknown backend names the choices: %s", err);
 	return 0;
 }
 
@@ -244,7 +269,7 @@ case_help (void)
 	T_CHECK (f != NULL, "open_memstream");
 	mono_options_print_help (f);
 	fclose (f);
-	bool ok = text && strstr (text, "--mono-wasm-mmap[=on|off]") && strstr (text, "--count=<n>") && strstr (text, "default: 4M");
+	bool ok = text && strstr (text, "--mono-wasm-mmap[=on|off|malloc]") && strstr (text, "--count=<n>") && strstr (text, "default: 4M");
 	if (!ok)
 		tap_diag ("help printed:\n%s", text ? text : "(nothing)");
 	free (text);
@@ -265,7 +290,7 @@ case_backend_after_start (void)
 #if MONO_CONFIG_WASM_MMAP
 	T_CHECK (parse_line (NULL, "--mono-wasm-mmap=on", NULL, NULL) != 0, "switching after start is refused");
 	T_CHECK (strstr (err, "cannot change") != NULL, "clear message: %s", err);
-	T_CHECK (!mono_option_bool ("mono-wasm-mmap"), "the option keeps agreeing with the backend");
+	T_CHECK (!mmap_on (), "the option keeps agreeing with the backend");
 	T_CHECK (strcmp (mono_mmap_caps ()->name, "mwpm") != 0, "backend unchanged");
 	char msg[256];
 	T_CHECK (mono_mmap_select_backend (MONO_MMAP_BACKEND_MWPM, msg, sizeof (msg)) != 0 && strstr (msg, "cannot change"),
@@ -323,7 +348,7 @@ case_first_use_after_allocation (void)
 	mono_mmap_reset_for_tests ();
 	/* The backend that is not the default of this build. */
 	bool default_on = MONO_CONFIG_WASM && mono_mmap_caps ()->backend == MONO_MMAP_BACKEND_MWPM;
-	MonoMmapBackend other = mono_mmap_backend_for_option (!default_on);
+	MonoMmapBackend other = default_on ? mono_mmap_platform_backend () : MONO_MMAP_BACKEND_MWPM;
 	char msg[256];
 	if (mono_mmap_select_backend (other, msg, sizeof msg) != 0) {
 		tap_diag ("only one backend in this build: %s", msg);
@@ -331,7 +356,7 @@ case_first_use_after_allocation (void)
 	}
 	void *p = mono_valloc (NULL, 1, 0, MONO_MEM_ACCOUNT_OTHER);
 	T_CHECK (p != NULL, "allocation through the other backend");
-	T_CHECK (mono_option_bool ("mono-wasm-mmap") == !default_on, "the option reads the backend in use (%s)",
+	T_CHECK (mmap_on () == !default_on, "the option reads the backend in use (%s)",
 		 mono_mmap_caps ()->name);
 	mono_options_register (extra, sizeof (extra) / sizeof (extra[0]));
 	T_CHECK (parse_line (NULL, !default_on ? "--mono-wasm-mmap=on" : "--mono-wasm-mmap=off", NULL, NULL) == 0,

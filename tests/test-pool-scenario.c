@@ -341,8 +341,9 @@ main (int argc, char **argv)
 		return 2;
 	}
 	direction = mono_option_string ("direction");
-	mode = mono_option_bool ("mono-wasm-mmap") ? "on" : "off";
-	strict = shared_pool && mono_option_bool ("mono-wasm-mmap");
+	bool on = mono_option_int ("mono-wasm-mmap") == MONO_MMAP_BACKEND_MWPM;
+	mode = on ? "on" : "off";
+	strict = shared_pool && on;
 	char err[256] = "sgen_register_root refused the root";
 	if (sgen_vtable_init (&bytes_vt, SGEN_KIND_BYTE_ARRAY, "byte[]", 0, NULL, 0, err, sizeof err) != 0 ||
 	    sgen_init (err, sizeof err) != 0 || sgen_register_root (roots, MAX_OBJECTS, "scenario") != 0) {

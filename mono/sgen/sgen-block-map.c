@@ -4,12 +4,11 @@
  *
  * Batches cannot be searched by range instead: once part of a batch went back to the OS, the
  * OS may place a new batch or a large object in the hole, so batch extents overlap.
- * Invariant: every key is a multiple of SGEN_BLOCK_SIZE and appears once; each entry sits in
+ * Invariant: every key is a multiple of the block size (so of SGEN_MIN_BLOCK_SIZE) and appears once; each entry sits in
  * the probe run that starts at its home slot (removal shifts later entries back to keep it so).
  */
 #include "sgen-internal.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 typedef struct {
@@ -26,7 +25,7 @@ static struct {
 static size_t
 home (uintptr_t key)
 {
-	return (size_t) (((uint64_t) (key / SGEN_BLOCK_SIZE) * 0x9e3779b97f4a7c15ull) >> (64 - block_map.log2cap));
+	return (size_t) (((uint64_t) (key / SGEN_MIN_BLOCK_SIZE) * 0x9e3779b97f4a7c15ull) >> (64 - block_map.log2cap));
 }
 
 static void
@@ -46,14 +45,13 @@ grow (void)
 	size_t oldcap = block_map.cap;
 	block_map.log2cap = block_map.log2cap ? block_map.log2cap + 1 : 10;
 	block_map.cap = (size_t) 1 << block_map.log2cap;
-	block_map.slots = _sgen_xrealloc (NULL, block_map.cap * sizeof (Entry));
-	memset (block_map.slots, 0, block_map.cap * sizeof (Entry));
+	block_map.slots = _sgen_internal_alloc (block_map.cap * sizeof (Entry));
 	block_map.count = 0;
 	for (size_t i = 0; i < oldcap; i++) {
 		if (old[i].key)
 			put (old[i].key, old[i].value);
 	}
-	free (old);
+	_sgen_internal_free (old, oldcap * sizeof (Entry));
 }
 
 void
@@ -113,6 +111,6 @@ _sgen_block_map_count (void)
 void
 _sgen_block_map_clear (void)
 {
-	free (block_map.slots);
+	_sgen_internal_free (block_map.slots, block_map.cap * sizeof (Entry));
 	memset (&block_map, 0, sizeof (block_map));
 }

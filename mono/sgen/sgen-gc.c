@@ -120,14 +120,13 @@ static void
 evacuate_nursery (void)
 {
 	_sgen_roots_foreach_slot (copy_slot, NULL);
-	void **slots = _sgen_remset_slots ();
-	for (size_t i = 0, n = _sgen_remset_count (); i < n; i++)
-		copy_slot ((void **) slots[i], NULL);
+	/* The remembered set: the slots in marked cards of old objects (cleared as they are read). */
+	_sgen_major_scan_cards (copy_slot, NULL);
+	_sgen_los_scan_cards (copy_slot, NULL);
 	for (SgenObject *obj; (obj = _sgen_gray_pop ());)
 		SGEN_FOREACH_REF (obj, slot, copy_slot (slot, NULL););
 	_sgen_roots_update_weak (forward_weak, NULL);
 	_sgen_nursery_clear ();
-	_sgen_remset_clear ();
 }
 
 static void
@@ -227,8 +226,6 @@ alloc_large (size_t size)
 static void *
 alloc_small (size_t size)
 {
-	if (_sgen_remset_count () >= SGEN_REMSET_SOFT_LIMIT)
-		collect_for_nursery ();
 	void *p = _sgen_nursery_alloc (size);
 	if (p)
 		return p;
@@ -338,9 +335,14 @@ sgen_init (char *err, size_t errlen)
 	}
 	_sgen_verify_level = mono_option_bool ("sgen-verify") ? (mono_option_bool ("sgen-verify-expensive") ? 2 : 1) : 0;
 	_sgen_memgov_init (limit, nursery);
-	_sgen_major_init ();
-	if (_sgen_nursery_init (nursery, err, errlen) != 0)
+	/* Mono's order: the card table, then the nursery (4 MiB aligned to its size). */
+	if (_sgen_cards_init (err, errlen) != 0)
 		return -1;
+	_sgen_major_init ();
+	if (_sgen_nursery_init (nursery, err, errlen) != 0) {
+		_sgen_cards_shutdown ();
+		return -1;
+	}
 	running = true;
 	_sgen_busy = 0;
 #if MONO_CONFIG_THREADS
@@ -362,9 +364,11 @@ sgen_shutdown (void)
 	_sgen_nursery_shutdown ();
 	_sgen_major_shutdown ();
 	_sgen_los_shutdown ();
-	_sgen_remset_shutdown ();
 	_sgen_roots_shutdown ();
 	_sgen_gray_shutdown ();
+	_sgen_cards_shutdown ();
+	_sgen_barrier_enabled = true;
+	_sgen_internal_shutdown ();
 }
 
 void

@@ -5,7 +5,6 @@
  */
 #include "sgen-internal.h"
 
-#include <stdlib.h>
 
 static struct {
 	SgenObject **items;
@@ -16,8 +15,9 @@ void
 _sgen_gray_push (SgenObject *obj)
 {
 	if (gray.count == gray.cap) {
-		gray.cap = gray.cap ? 2 * gray.cap : 1024;
-		gray.items = _sgen_xrealloc (gray.items, gray.cap * sizeof (SgenObject *));
+		size_t cap = gray.cap ? 2 * gray.cap : 1024;
+		gray.items = _sgen_internal_realloc (gray.items, gray.cap * sizeof (SgenObject *), cap * sizeof (SgenObject *));
+		gray.cap = cap;
 	}
 	gray.items[gray.count++] = obj;
 }
@@ -31,7 +31,7 @@ _sgen_gray_pop (void)
 void
 _sgen_gray_shutdown (void)
 {
-	free (gray.items);
+	_sgen_internal_free (gray.items, gray.cap * sizeof (SgenObject *));
 	gray.items = NULL;
 	gray.count = gray.cap = 0;
 }

@@ -21,9 +21,9 @@
 
 /* Objects above this size go to the large object space. */
 #define SGEN_MAX_SMALL_OBJ_SIZE 8192u
-#define SGEN_BLOCK_SIZE (16u * 1024u)
-/* Blocks obtained from the OS at once (as mono's sgen: 32 blocks, 512 KiB). */
-#define SGEN_BLOCKS_PER_BATCH 32u
+/* Major blocks are max(this, the backend's page): 16 KiB natively, 64 KiB on wasm, as mono's
+ * ms_block_size (mono_pagesize () with a 16 KiB floor). */
+#define SGEN_MIN_BLOCK_SIZE (16u * 1024u)
 /* Largest object size sgen accepts (any space). */
 #define SGEN_MAX_OBJECT_SIZE ((size_t) 1 << 30)
 
@@ -32,8 +32,15 @@
 _Noreturn void _sgen_fatal (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 /* Records the message sgen_last_error returns. */
 void _sgen_set_error (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
-/* malloc that never returns NULL (bookkeeping only, never object memory). */
-void *_sgen_xrealloc (void *p, size_t size);
+
+/* ---- sgen-internal-alloc.c: the GC's own metadata, never from malloc ---- */
+/* size bytes that read zero; out of memory is fatal. Free with the same size. */
+void *_sgen_internal_alloc (size_t size);
+void _sgen_internal_free (void *p, size_t size);
+/* The contents move to a piece of new_size bytes (p may be NULL); bytes past old_size read zero. */
+void *_sgen_internal_realloc (void *p, size_t old_size, size_t new_size);
+/* Gives every superblock back (at sgen_shutdown, after every other space gave its pieces back). */
+void _sgen_internal_shutdown (void);
 
 /* > 0 while the mutator runs inside sgen (allocation, collection, verification): the grow
  * hook must not start a collection then. Defined in sgen-os.c. */
@@ -107,6 +114,11 @@ uint64_t _sgen_major_sweep (void);
 void _sgen_major_foreach (void (*fn) (SgenObject *obj, void *ctx), void *ctx);
 /* Counts problems of the block structure (states, counts, free slots reading zero). */
 int _sgen_major_check (bool expensive);
+/* The minor collection's remembered set: fn for every slot in a marked card of an in-use
+ * block (the cards are cleared). */
+void _sgen_major_scan_cards (void (*fn) (void **slot, void *ctx), void *ctx);
+/* Bytes per block (SGEN_MIN_BLOCK_SIZE or the backend's page, whichever is larger). */
+size_t _sgen_major_block_size (void);
 void _sgen_major_fill_stats (SgenStats *out);
 
 /* ---- sgen-block-map.c: block base address -> block record ---- */
@@ -130,16 +142,42 @@ void _sgen_los_foreach (void (*fn) (SgenObject *obj, void *ctx), void *ctx);
 void _sgen_los_shutdown (void);
 void _sgen_los_fill_stats (SgenStats *out);
 int _sgen_los_check (void);
+/* As _sgen_major_scan_cards, for the reference arrays of the large object space. */
+void _sgen_los_scan_cards (void (*fn) (void **slot, void *ctx), void *ctx);
 
-/* ---- sgen-remset.c: sequential store buffer of slots in old objects ---- */
-void _sgen_remset_add (void **slot);
-size_t _sgen_remset_count (void);
-void **_sgen_remset_slots (void);
-void _sgen_remset_clear (void);
-void _sgen_remset_shutdown (void);
-/* Entries beyond which the mutator's next allocation runs a minor collection. */
-#define SGEN_REMSET_SOFT_LIMIT (1u << 20)
+/* ---- sgen-cardtable.c: the remembered set, one byte per 512-byte card ---- */
+#define SGEN_CARD_BITS 9
+#define SGEN_CARD_SIZE (1u << SGEN_CARD_BITS)
+#define SGEN_CARD_COUNT_BITS 23
+#define SGEN_CARD_COUNT (1u << SGEN_CARD_COUNT_BITS)
+extern uint8_t *_sgen_cards;
 extern bool _sgen_barrier_enabled;
+/* The card of an address: its card number, masked to the table (overlapping on 64-bit). */
+static inline size_t
+_sgen_card_index (const void *p)
+{
+	return (size_t) (((uintptr_t) p >> SGEN_CARD_BITS) & (SGEN_CARD_COUNT - 1));
+}
+static inline void
+_sgen_card_mark (const void *slot)
+{
+	_sgen_cards[_sgen_card_index (slot)] = 1;
+}
+static inline bool
+_sgen_card_marked (const void *p)
+{
+	return _sgen_cards[_sgen_card_index (p)] != 0;
+}
+int _sgen_cards_init (char *err, size_t errlen);
+void _sgen_cards_shutdown (void);
+/* Clears the cards of [start, start + len): writes them, so a later scan reads written memory. */
+void _sgen_cards_clear (const void *start, size_t len);
+/* For every marked card of [start, start + len): clears it and calls fn with the part of the
+ * range the card covers. */
+typedef void (*SgenCardFn) (char *from, char *to, void *ctx);
+void _sgen_cards_scan (const void *start, size_t len, SgenCardFn fn, void *ctx);
+/* Cards read by scans, in total (the minor collections' card work). */
+uint64_t _sgen_cards_bytes_scanned (void);
 
 /* ---- sgen-roots.c ---- */
 void _sgen_roots_foreach_slot (void (*fn) (void **slot, void *ctx), void *ctx);

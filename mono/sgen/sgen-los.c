@@ -7,14 +7,13 @@
  *             +-----------+----------------------------------+
  *
  * Large objects are never moved: a minor collection treats them as old (their slots reach the
- * nursery only through the remembered set).
+ * nursery only through the remembered set: the marked cards of their reference arrays).
  * Invariant (_sgen_los_check): `objs` is sorted by address; each entry's header names its own
  * object and its mapping size; los_bytes is the sum of the object sizes.
  */
 #include "sgen-internal.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 typedef struct {
@@ -62,9 +61,12 @@ _sgen_los_alloc (size_t size)
 	h->mapped = mapped;
 	h->obj_size = size;
 	h->obj = obj_of (h);
+	/* Its cards are written before any minor collection reads them (sgen-cardtable.c). */
+	_sgen_cards_clear (h->obj, size);
 	if (los.count == los.cap) {
-		los.cap = los.cap ? 2 * los.cap : 64;
-		los.objs = _sgen_xrealloc (los.objs, los.cap * sizeof (LosHeader *));
+		size_t cap = los.cap ? 2 * los.cap : 64;
+		los.objs = _sgen_internal_realloc (los.objs, los.cap * sizeof (LosHeader *), cap * sizeof (LosHeader *));
+		los.cap = cap;
 	}
 	size_t i = lower_bound (h);
 	memmove (&los.objs[i + 1], &los.objs[i], (los.count - i) * sizeof (LosHeader *));
@@ -103,6 +105,35 @@ _sgen_los_sweep (void)
 	return los.bytes;
 }
 
+typedef struct {
+	SgenObject *obj;
+	void (*fn) (void **slot, void *ctx);
+	void *ctx;
+} CardScan;
+
+/* The reference slots of a large array that lie in [from, to), one marked card. */
+static void
+scan_card_of_array (char *from, char *to, void *ctx)
+{
+	CardScan *cs = ctx;
+	void **refs = sgen_array_refs (cs->obj), **end = refs + cs->obj->length;
+	void **first = (void **) sgen_align_up ((uintptr_t) from, sizeof (void *));
+	for (void **slot = first > refs ? first : refs; slot < end && (char *) slot < to; slot++)
+		cs->fn (slot, cs->ctx);
+}
+
+void
+_sgen_los_scan_cards (void (*fn) (void **slot, void *ctx), void *ctx)
+{
+	for (size_t i = 0; i < los.count; i++) {
+		SgenObject *obj = obj_of (los.objs[i]);
+		if (sgen_obj_vtable (obj)->kind != SGEN_KIND_REF_ARRAY)
+			continue; /* byte arrays hold no references; objects are never this large */
+		CardScan cs = { obj, fn, ctx };
+		_sgen_cards_scan (obj, los.objs[i]->obj_size, scan_card_of_array, &cs);
+	}
+}
+
 void
 _sgen_los_foreach (void (*fn) (SgenObject *obj, void *ctx), void *ctx)
 {
@@ -115,7 +146,7 @@ _sgen_los_shutdown (void)
 {
 	for (size_t i = 0; i < los.count; i++)
 		sgen_free_os_memory (los.objs[i], los.objs[i]->mapped, 0, MONO_MEM_ACCOUNT_LOS);
-	free (los.objs);
+	_sgen_internal_free (los.objs, los.cap * sizeof (LosHeader *));
 	memset (&los, 0, sizeof (los));
 }
 

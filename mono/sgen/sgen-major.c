@@ -1,10 +1,11 @@
 /*
- * sgen-major.c: the old generation, mark-sweep over 16 KiB blocks in size classes.
+ * sgen-major.c: the old generation, mark-sweep over blocks in size classes.
  *
- * Blocks come from the OS in batches (SGEN_BLOCKS_PER_BATCH blocks, 512 KiB, or one backend
- * page when pages are bigger), aligned to the block size. Each block serves one size class at a
- * time; the metadata (state, allocation bitmap) lives outside the block, so a block's memory
- * can go back to the OS while its batch stays.
+ * Blocks are max(16 KiB, the backend's page) bytes (64 KiB on wasm, as mono's ms_block_size)
+ * and come from the OS in batches of caps->pieces_per_mapping blocks (32, as mono's
+ * MS_BLOCK_ALLOC_NUM; 1 on the malloc backend, as dotnet on wasm), aligned to the block size.
+ * Each block serves one size class at a time; the metadata (state, allocation bitmap) lives
+ * outside the block, so a block's memory can go back to the OS while its batch stays.
  *
  * Block states:
  *
@@ -19,35 +20,38 @@
  *
  *   FREE      mapped, reads zero, no size class.
  *   IN_USE    has a size class; allocated slots hold objects, every other slot reads zero.
- *   EMPTY     mapped, no object, contents dirty (the dead objects of the last cycle).
+ *   EMPTY     mapped, no object, dirty below its high-water mark (the dead objects of the last
+ *             cycle), zero above it.
  *   RELEASED  its pages went back to the OS; never used again (its batch may live on).
  *
+ * The high-water mark of a block is the end of the highest slot handed out since the block was
+ * last zero: nothing above it has been written. Taking an EMPTY block zeroes only below it, and
+ * the expensive check reads free slots only below it, so no memory is read or zeroed that was
+ * never written (a first touch that reads costs a second page fault: docs/sgen.md).
+ *
  * Giving memory back (after every sweep), from the mmap layer's capability record:
- *   partial_free: the batch is cut in groups of max(backend page, block) bytes; a group whose
- *     blocks are all FREE or EMPTY is freed with sgen_free_os_memory, as long as at least
- *     SGEN_EMPTY_BLOCK_RESERVE empty blocks stay mapped. A freed range frees every page it
- *     touches, so a group never holds a live block: live neighbours are never freed.
- *   no partial_free (emscripten's libc mmap): a batch goes back whole, only when every one of
- *     its blocks is empty (same reserve); other empty blocks wait on the empty list.
+ *   partial_free: a block (at least a backend page) whose state is FREE or EMPTY is freed with
+ *     sgen_free_os_memory, as long as SGEN_EMPTY_BLOCK_RESERVE empty blocks stay mapped;
+ *   no partial_free (emscripten's libc mmap, malloc): a batch goes back whole, only when every
+ *     one of its blocks is empty (same reserve); with one block per batch (malloc) that is every
+ *     empty block beyond the reserve.
  * A batch whose blocks are all RELEASED is forgotten.
  *
  * Invariants (_sgen_major_check): the block map (sgen-block-map.c) holds exactly the blocks not
- * RELEASED; per block,
- * live == popcount(alloc bits) and 0 < live only in IN_USE; a block with free slots is on its
- * class's partial list exactly when IN_USE; blocks_in_use/empty/released equal the counts.
+ * RELEASED; per block, live == popcount(alloc bits) and 0 < live only in IN_USE, and every
+ * allocated slot lies below the high-water mark; a block with free slots is on its class's
+ * partial list exactly when IN_USE; blocks_in_use/empty/released equal the counts.
  */
 #include "sgen-internal.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-/* Empty blocks kept mapped after a sweep: the next cycle's promotions start from them
- * without a trip to the OS. Small (128 KiB) next to the 4 MiB nursery. */
+/* Empty blocks kept mapped after a sweep: the next cycle's promotions start from them without
+ * a trip to the OS. Small next to the 4 MiB nursery (512 KiB of 64 KiB blocks). */
 #define SGEN_EMPTY_BLOCK_RESERVE 8u
-
-#define MAX_SLOTS (SGEN_BLOCK_SIZE / 16)
-#define BITMAP_WORDS (MAX_SLOTS / 64)
+/* The smallest slot: the bitmap of a block has a bit per 16 bytes. */
+#define MIN_SLOT 16u
 
 typedef enum { BLOCK_FREE, BLOCK_IN_USE, BLOCK_EMPTY, BLOCK_RELEASED } BlockState;
 
@@ -65,7 +69,8 @@ struct Block {
 	uint32_t nslots;
 	uint32_t live;        /* allocated slots */
 	uint32_t cursor;      /* allocation scans from here */
-	uint64_t alloc_bits[BITMAP_WORDS];
+	uint32_t high_water;  /* slots [0, high_water) may have been written since the last zeroing */
+	uint64_t *alloc_bits; /* bitmap_words words, in the batch record after the blocks */
 };
 
 struct Batch {
@@ -76,8 +81,8 @@ struct Batch {
 	Block blocks[];
 };
 
-/* Slot sizes: the block divided into 1..12 slots (rounded down to SGEN_ALIGN) for the big
- * classes, finer steps below 1 KiB where most objects are. */
+/* Slot sizes: finer steps below 1 KiB where most objects are, then the 16 KiB block divided
+ * into 2..12 slots (rounded down to SGEN_ALIGN); larger blocks hold more slots of each. */
 static const uint32_t class_sizes[] = {
 	16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512,
 	640, 768, 896, 1024, 1360, 1632, 2048, 2336, 2728, 3272, 4096, 5456, 8192,
@@ -93,9 +98,17 @@ static struct {
 	Block *partial[NUM_CLASSES];
 	Block *empty;          /* FREE and EMPTY blocks */
 	size_t in_use, empty_count, released;
-	size_t batch_bytes, group_bytes;
+	size_t block_size;     /* max (SGEN_MIN_BLOCK_SIZE, the backend's page) */
+	uint32_t per_batch;    /* blocks per OS allocation (caps->pieces_per_mapping) */
+	uint32_t bitmap_words; /* per block */
 	uint64_t objects_freed;
 } major;
+
+size_t
+_sgen_major_block_size (void)
+{
+	return major.block_size;
+}
 
 void
 _sgen_major_init (void)
@@ -107,12 +120,11 @@ _sgen_major_init (void)
 		class_of_size[s / SGEN_ALIGN] = (uint8_t) c;
 	}
 	memset (&major, 0, sizeof (major));
-	size_t page = mono_mmap_caps ()->page_size;
-	major.group_bytes = page > SGEN_BLOCK_SIZE ? page : SGEN_BLOCK_SIZE;
-	major.batch_bytes = (size_t) SGEN_BLOCKS_PER_BATCH * SGEN_BLOCK_SIZE;
-	if (major.batch_bytes < major.group_bytes)
-		major.batch_bytes = major.group_bytes;
-	_sgen_records_init (sizeof (Batch) + major.batch_bytes / SGEN_BLOCK_SIZE * sizeof (Block));
+	const MonoMmapCaps *caps = mono_mmap_caps ();
+	major.block_size = caps->page_size > SGEN_MIN_BLOCK_SIZE ? caps->page_size : SGEN_MIN_BLOCK_SIZE;
+	major.per_batch = caps->pieces_per_mapping ? caps->pieces_per_mapping : 1;
+	major.bitmap_words = (uint32_t) (major.block_size / MIN_SLOT / 64);
+	_sgen_records_init (sizeof (Batch) + major.per_batch * (sizeof (Block) + major.bitmap_words * sizeof (uint64_t)));
 }
 
 static void
@@ -128,18 +140,17 @@ _sgen_major_shutdown (void)
 	while (major.nbatches) {
 		Batch *b = major.batches[major.nbatches - 1];
 		if (b->released) {
-			/* Only partial_free backends release blocks, and always whole groups. */
-			uint32_t per_group = (uint32_t) (major.group_bytes / SGEN_BLOCK_SIZE);
-			for (uint32_t g = 0; g < b->nblocks; g += per_group) {
-				if (b->blocks[g].state != BLOCK_RELEASED)
-					sgen_free_os_memory (b->blocks[g].base, major.group_bytes, 0, MONO_MEM_ACCOUNT_MAJOR);
+			/* Only partial_free backends release blocks one by one. */
+			for (uint32_t i = 0; i < b->nblocks; i++) {
+				if (b->blocks[i].state != BLOCK_RELEASED)
+					sgen_free_os_memory (b->blocks[i].base, major.block_size, 0, MONO_MEM_ACCOUNT_MAJOR);
 			}
 		} else {
 			sgen_free_os_memory (b->base, b->bytes, 0, MONO_MEM_ACCOUNT_MAJOR);
 		}
 		forget_batch (major.nbatches - 1);
 	}
-	free (major.batches);
+	_sgen_internal_free (major.batches, major.cap * sizeof (Batch *));
 	memset (&major, 0, sizeof (major));
 	_sgen_records_shutdown ();
 	_sgen_block_map_clear ();
@@ -148,42 +159,51 @@ _sgen_major_shutdown (void)
 static Block *
 block_of (const void *p)
 {
-	return _sgen_block_map_find ((uintptr_t) p & ~(uintptr_t) (SGEN_BLOCK_SIZE - 1));
+	return _sgen_block_map_find ((uintptr_t) p & ~(uintptr_t) (major.block_size - 1));
+}
+
+static void
+remember_batch (Batch *b)
+{
+	if (major.nbatches == major.cap) {
+		size_t cap = major.cap ? 2 * major.cap : 16;
+		major.batches = _sgen_internal_realloc (major.batches, major.cap * sizeof (Batch *), cap * sizeof (Batch *));
+		major.cap = cap;
+	}
+	major.batches[major.nbatches++] = b;
 }
 
 static bool
 new_batch (void)
 {
-	char *base = sgen_alloc_os_memory_aligned (major.batch_bytes, SGEN_BLOCK_SIZE, SGEN_ALLOC_HEAP,
-						   "major heap batch", MONO_MEM_ACCOUNT_MAJOR);
+	size_t bytes = (size_t) major.per_batch * major.block_size;
+	char *base = sgen_alloc_os_memory_aligned (bytes, major.block_size, SGEN_ALLOC_HEAP, "major heap batch",
+						   MONO_MEM_ACCOUNT_MAJOR);
 	if (!base)
 		return false;
-	uint32_t n = (uint32_t) (major.batch_bytes / SGEN_BLOCK_SIZE);
 	Batch *b = _sgen_records_alloc ();
 	if (!b) {
-		sgen_free_os_memory (base, major.batch_bytes, 0, MONO_MEM_ACCOUNT_MAJOR);
+		sgen_free_os_memory (base, bytes, 0, MONO_MEM_ACCOUNT_MAJOR);
 		return false;
 	}
 	b->base = base;
-	b->bytes = major.batch_bytes;
-	b->nblocks = n;
+	b->bytes = bytes;
+	b->nblocks = major.per_batch;
+	uint64_t *bits = (uint64_t *) &b->blocks[b->nblocks];
 	/* Push in reverse so the lowest block is taken first. */
-	for (uint32_t i = n; i-- > 0;) {
+	for (uint32_t i = b->nblocks; i-- > 0;) {
 		Block *blk = &b->blocks[i];
-		blk->base = base + (size_t) i * SGEN_BLOCK_SIZE;
+		blk->base = base + (size_t) i * major.block_size;
 		blk->batch = b;
 		blk->state = BLOCK_FREE;
+		blk->alloc_bits = bits + (size_t) i * major.bitmap_words;
 		blk->listed = true;
 		blk->next = major.empty;
 		major.empty = blk;
 		_sgen_block_map_insert ((uintptr_t) blk->base, blk);
 	}
-	major.empty_count += n;
-	if (major.nbatches == major.cap) {
-		major.cap = major.cap ? 2 * major.cap : 16;
-		major.batches = _sgen_xrealloc (major.batches, major.cap * sizeof (Batch *));
-	}
-	major.batches[major.nbatches++] = b;
+	major.empty_count += b->nblocks;
+	remember_batch (b);
 	return true;
 }
 
@@ -196,21 +216,23 @@ take_block (uint8_t cls)
 	major.empty = blk->next;
 	major.empty_count--;
 	if (blk->state == BLOCK_EMPTY)
-		memset (blk->base, 0, SGEN_BLOCK_SIZE);
+		memset (blk->base, 0, (size_t) blk->high_water * blk->slot_size);
+	/* Its cards are written before any minor collection reads them (sgen-cardtable.c). */
+	_sgen_cards_clear (blk->base, major.block_size);
 	blk->state = BLOCK_IN_USE;
 	blk->size_class = cls;
 	blk->slot_size = class_sizes[cls];
-	blk->nslots = SGEN_BLOCK_SIZE / class_sizes[cls];
+	blk->nslots = (uint32_t) (major.block_size / class_sizes[cls]);
 	blk->live = 0;
 	blk->cursor = 0;
-	memset (blk->alloc_bits, 0, sizeof (blk->alloc_bits));
+	blk->high_water = 0;
+	memset (blk->alloc_bits, 0, major.bitmap_words * sizeof (uint64_t));
 	blk->next = NULL;
 	blk->listed = true;
 	major.partial[cls] = blk;
 	major.in_use++;
 	return blk;
 }
-
 static bool
 bit_get (const Block *blk, uint32_t i)
 {
@@ -236,6 +258,8 @@ _sgen_major_alloc (size_t size)
 	bit_flip (blk, i);
 	blk->live++;
 	blk->cursor = i + 1;
+	if (blk->cursor > blk->high_water)
+		blk->high_water = blk->cursor;
 	if (blk->live == blk->nslots) {
 		major.partial[cls] = blk->next;
 		blk->next = NULL;
@@ -309,9 +333,9 @@ sweep_block (Block *blk)
 }
 
 static bool
-group_empty (const Batch *b, uint32_t first, uint32_t count)
+all_empty (const Batch *b)
 {
-	for (uint32_t i = first; i < first + count; i++) {
+	for (uint32_t i = 0; i < b->nblocks; i++) {
 		uint8_t s = b->blocks[i].state;
 		if (s != BLOCK_FREE && s != BLOCK_EMPTY)
 			return false;
@@ -320,38 +344,50 @@ group_empty (const Batch *b, uint32_t first, uint32_t count)
 }
 
 static void
-release_blocks (Batch *b, uint32_t first, uint32_t count)
+release_block (Block *blk)
 {
-	for (uint32_t i = first; i < first + count; i++) {
-		b->blocks[i].state = BLOCK_RELEASED;
-		_sgen_block_map_remove ((uintptr_t) b->blocks[i].base);
+	blk->state = BLOCK_RELEASED;
+	_sgen_block_map_remove ((uintptr_t) blk->base);
+	blk->batch->released++;
+	major.released++;
+	major.empty_count--;
+}
+
+/* partial_free: each empty block goes back alone while the budget lasts. */
+static size_t
+release_blocks_of (Batch *b, size_t budget)
+{
+	for (uint32_t i = 0; i < b->nblocks && budget; i++) {
+		Block *blk = &b->blocks[i];
+		if (blk->state != BLOCK_FREE && blk->state != BLOCK_EMPTY)
+			continue;
+		sgen_free_os_memory (blk->base, major.block_size, 0, MONO_MEM_ACCOUNT_MAJOR);
+		release_block (blk);
+		budget--;
 	}
-	b->released += count;
-	major.released += count;
-	major.empty_count -= count;
+	return budget;
+}
+
+/* No partial free: the whole batch goes back, when every block of it is empty. */
+static size_t
+release_batch (Batch *b, size_t budget)
+{
+	if (b->released || budget < b->nblocks || !all_empty (b))
+		return budget;
+	sgen_free_os_memory (b->base, b->bytes, 0, MONO_MEM_ACCOUNT_MAJOR);
+	for (uint32_t i = 0; i < b->nblocks; i++)
+		release_block (&b->blocks[i]);
+	return budget - b->nblocks;
 }
 
 static void
 release_empty_blocks (void)
 {
-	const MonoMmapCaps *caps = mono_mmap_caps ();
+	bool partial = mono_mmap_caps ()->partial_free;
 	size_t budget = major.empty_count > SGEN_EMPTY_BLOCK_RESERVE ? major.empty_count - SGEN_EMPTY_BLOCK_RESERVE : 0;
-	uint32_t per_group = (uint32_t) (major.group_bytes / SGEN_BLOCK_SIZE);
 	for (size_t bi = 0; bi < major.nbatches && budget;) {
 		Batch *b = major.batches[bi];
-		if (caps->partial_free) {
-			for (uint32_t g = 0; g < b->nblocks && budget >= per_group; g += per_group) {
-				if (!group_empty (b, g, per_group))
-					continue;
-				sgen_free_os_memory (b->blocks[g].base, major.group_bytes, 0, MONO_MEM_ACCOUNT_MAJOR);
-				release_blocks (b, g, per_group);
-				budget -= per_group;
-			}
-		} else if (!b->released && budget >= b->nblocks && group_empty (b, 0, b->nblocks)) {
-			sgen_free_os_memory (b->base, b->bytes, 0, MONO_MEM_ACCOUNT_MAJOR);
-			release_blocks (b, 0, b->nblocks);
-			budget -= b->nblocks;
-		}
+		budget = partial ? release_blocks_of (b, budget) : release_batch (b, budget);
 		if (b->released == b->nblocks) {
 			major.released -= b->nblocks;
 			forget_batch (bi);
@@ -416,12 +452,53 @@ _sgen_major_foreach (void (*fn) (SgenObject *obj, void *ctx), void *ctx)
 	}
 }
 
+typedef struct {
+	Block *blk;
+	void (*fn) (void **slot, void *ctx);
+	void *ctx;
+} CardScan;
+
+/* The slots of [from, to), one marked card of a block, in the objects that overlap it. */
+static void
+scan_card_of_block (char *from, char *to, void *ctx)
+{
+	CardScan *cs = ctx;
+	Block *blk = cs->blk;
+	uint32_t first = (uint32_t) ((size_t) (from - blk->base) / blk->slot_size);
+	uint32_t last = (uint32_t) ((size_t) (to - 1 - blk->base) / blk->slot_size);
+	for (uint32_t s = first; s <= last && s < blk->high_water; s++) {
+		if (!bit_get (blk, s))
+			continue;
+		SgenObject *obj = (SgenObject *) (blk->base + (size_t) s * blk->slot_size);
+		SGEN_FOREACH_REF (obj, slot, {
+			if ((char *) slot >= from && (char *) slot < to)
+				cs->fn (slot, cs->ctx);
+		});
+	}
+}
+
+void
+_sgen_major_scan_cards (void (*fn) (void **slot, void *ctx), void *ctx)
+{
+	/* Promotions may add batches meanwhile: their blocks' cards are clear, and the loop reads
+	 * the array afresh each time. */
+	for (size_t bi = 0; bi < major.nbatches; bi++) {
+		for (uint32_t i = 0; i < major.batches[bi]->nblocks; i++) {
+			Block *blk = &major.batches[bi]->blocks[i];
+			if (blk->state != BLOCK_IN_USE)
+				continue;
+			CardScan cs = { blk, fn, ctx };
+			_sgen_cards_scan (blk->base, (size_t) blk->high_water * blk->slot_size, scan_card_of_block, &cs);
+		}
+	}
+}
+
 static int
 check_block (const Block *blk, bool expensive)
 {
 	int errors = 0;
 	uint32_t bits = 0;
-	for (uint32_t w = 0; w < BITMAP_WORDS; w++)
+	for (uint32_t w = 0; w < major.bitmap_words; w++)
 		bits += (uint32_t) __builtin_popcountll (blk->alloc_bits[w]);
 	if (blk->state != BLOCK_IN_USE) {
 		if (blk->listed != (blk->state != BLOCK_RELEASED)) {
@@ -430,7 +507,8 @@ check_block (const Block *blk, bool expensive)
 		}
 		return errors;
 	}
-	if (bits != blk->live || blk->live == 0 || blk->nslots != SGEN_BLOCK_SIZE / blk->slot_size) {
+	if (bits != blk->live || blk->live == 0 || blk->nslots != major.block_size / blk->slot_size ||
+	    blk->high_water > blk->nslots) {
 		fprintf (stderr, "sgen-major: block %p: live %u, bits %u, %u slots of %u\n", (void *) blk->base,
 			 blk->live, bits, blk->nslots, blk->slot_size);
 		errors++;
@@ -440,9 +518,17 @@ check_block (const Block *blk, bool expensive)
 			 (void *) blk->base, blk->live, blk->nslots, blk->listed ? "" : "not ");
 		errors++;
 	}
+	for (uint32_t s = blk->high_water; s < blk->nslots; s++) {
+		if (bit_get (blk, s)) {
+			fprintf (stderr, "sgen-major: block %p: slot %u allocated above the high-water mark %u\n",
+				 (void *) blk->base, s, blk->high_water);
+			errors++;
+			break;
+		}
+	}
 	if (!expensive)
 		return errors;
-	for (uint32_t s = 0; s < blk->nslots; s++) {
+	for (uint32_t s = 0; s < blk->high_water; s++) {
 		if (bit_get (blk, s))
 			continue;
 		const uint8_t *p = (const uint8_t *) blk->base + (size_t) s * blk->slot_size;

@@ -78,7 +78,7 @@ _sgen_memgov_major_done (uint64_t live_old_bytes, uint64_t heap_bytes)
 		uint64_t room = gov.max_heap > heap_bytes ? gov.max_heap - heap_bytes : 0;
 		/* Collect before the limit is reached, but not after every allocation. */
 		if (a > room)
-			a = room > SGEN_BLOCK_SIZE ? room : SGEN_BLOCK_SIZE;
+			a = room > SGEN_MIN_BLOCK_SIZE ? room : SGEN_MIN_BLOCK_SIZE;
 	}
 	gov.allowance = a;
 	gov.old_since_major = 0;

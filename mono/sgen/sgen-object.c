@@ -5,11 +5,14 @@
 #include "sgen-internal.h"
 
 #include <stdio.h>
-#include <stdlib.h>
+
+/* Vtables are made before the GC starts (and outlive it), so their registry is a fixed table,
+ * not GC metadata: a runtime has a few hundred types at start, a test a handful. */
+#define SGEN_MAX_VTABLES 1024
 
 static struct {
-	const SgenVTable **items;
-	size_t count, cap;
+	const SgenVTable *items[SGEN_MAX_VTABLES];
+	size_t count;
 } vtables;
 
 int
@@ -57,9 +60,10 @@ sgen_vtable_init (SgenVTable *vt, SgenKind kind, const char *name, uint32_t inst
 		if (vtables.items[i] == vt)
 			return 0;
 	}
-	if (vtables.count == vtables.cap) {
-		vtables.cap = vtables.cap ? 2 * vtables.cap : 16;
-		vtables.items = _sgen_xrealloc (vtables.items, vtables.cap * sizeof (SgenVTable *));
+	if (vtables.count == SGEN_MAX_VTABLES) {
+		snprintf (err, errlen, "vtable %s: the registry holds %d vtables already", name, SGEN_MAX_VTABLES);
+		vt->magic = 0;
+		return -1;
 	}
 	vtables.items[vtables.count++] = vt;
 	return 0;

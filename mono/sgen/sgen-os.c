@@ -22,8 +22,8 @@ static struct {
 
 static char last_error[256];
 
-/* The mutator is inside sgen: here, at the bottom of sgen, because the bookkeeping's allocations
- * below (_sgen_xrealloc) raise it too. */
+/* The mutator is inside sgen: here, at the bottom of sgen, where every space and the internal
+ * allocator (which raises it around its OS requests) can reach it. */
 int _sgen_busy;
 
 void
@@ -52,19 +52,6 @@ const char *
 sgen_last_error (void)
 {
 	return last_error[0] ? last_error : "no error";
-}
-
-void *
-_sgen_xrealloc (void *p, size_t size)
-{
-	/* Busy: with one page pool, malloc may reach the mmap backend's grow hook, which must not collect in the
-	 * middle of sgen's bookkeeping (a remembered-set entry being added, a handle being made). */
-	_sgen_busy++;
-	void *q = realloc (p, size);
-	_sgen_busy--;
-	if (!q)
-		_sgen_fatal ("out of memory for the GC's bookkeeping (%zu bytes)", size);
-	return q;
 }
 
 static void

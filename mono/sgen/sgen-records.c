@@ -38,6 +38,8 @@ _sgen_records_alloc (void)
 		size_t bytes = sizeof (Slab) + 8 * records.record;
 		if (bytes < SLAB_MIN_BYTES)
 			bytes = SLAB_MIN_BYTES;
+		/* Whole backend pages: the layer maps them anyway, and the accounts then agree. */
+		bytes = sgen_align_up (bytes, mono_pagesize ());
 		Slab *slab = sgen_alloc_os_memory (bytes, 0, "GC metadata records", MONO_MEM_ACCOUNT_INTERNAL);
 		if (!slab)
 			return NULL;

@@ -7,7 +7,6 @@
  */
 #include "sgen-internal.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 typedef struct {
@@ -41,8 +40,9 @@ sgen_register_root (void **start, size_t count, const char *name)
 			return -1;
 	}
 	if (roots.nranges == roots.cap) {
-		roots.cap = roots.cap ? 2 * roots.cap : 16;
-		roots.ranges = _sgen_xrealloc (roots.ranges, roots.cap * sizeof (RootRange));
+		size_t cap = roots.cap ? 2 * roots.cap : 16;
+		roots.ranges = _sgen_internal_realloc (roots.ranges, roots.cap * sizeof (RootRange), cap * sizeof (RootRange));
+		roots.cap = cap;
 	}
 	roots.ranges[roots.nranges++] = (RootRange) { start, count, name };
 	return 0;
@@ -68,8 +68,10 @@ sgen_gchandle_new (SgenObject *obj, bool weak)
 		roots.free_head = roots.handles[h - 1].next_free;
 	} else {
 		if (roots.nhandles == roots.hcap) {
-			roots.hcap = roots.hcap ? 2 * roots.hcap : 256;
-			roots.handles = _sgen_xrealloc (roots.handles, roots.hcap * sizeof (HandleEntry));
+			uint32_t cap = roots.hcap ? 2 * roots.hcap : 256;
+			roots.handles = _sgen_internal_realloc (roots.handles, roots.hcap * sizeof (HandleEntry),
+								cap * sizeof (HandleEntry));
+			roots.hcap = cap;
 		}
 		h = ++roots.nhandles;
 	}
@@ -134,7 +136,7 @@ _sgen_roots_update_weak (SgenObject *(*fn) (SgenObject *obj, void *ctx), void *c
 void
 _sgen_roots_shutdown (void)
 {
-	free (roots.ranges);
-	free (roots.handles);
+	_sgen_internal_free (roots.ranges, roots.cap * sizeof (RootRange));
+	_sgen_internal_free (roots.handles, roots.hcap * sizeof (HandleEntry));
 	memset (&roots, 0, sizeof (roots));
 }

@@ -8,15 +8,16 @@
  *   V3  every reference reachable from the roots and handles (weak ones too) is NULL or the
  *       start of a live object: an allocated major slot, a LOS object, or a nursery object
  *       below the bump pointer; anything else points into freed or foreign memory;
- *   V4  every reference from outside the nursery into it sits in a slot the remembered set
- *       holds (otherwise the next minor collection would miss it);
- *   V5  (level 2, expensive) every free slot of an in-use major block reads zero.
+ *   V4  every reference from outside the nursery into it sits in a marked card (the remembered
+ *       set, sgen-cardtable.c; otherwise the next minor collection would miss it);
+ *   V5  (level 2, expensive) every free slot of an in-use major block reads zero, up to the
+ *       block's high-water mark (above it nothing was written since the block was zeroed, and
+ *       the verifier does not read memory that was never written).
  * It never reads through a pointer before V3 has placed it in a live object.
  */
 #include "sgen-internal.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 int _sgen_verify_level;
@@ -45,10 +46,10 @@ typedef struct {
 	const char *when;
 	int errors;
 	uint8_t *nursery_starts;  /* one bit per SGEN_ALIGN bytes of the nursery */
+	size_t nursery_starts_bytes;
 	char *nursery;
 	size_t nursery_used;
-	void **remset;            /* sorted copy */
-	size_t remset_count;
+	bool check_cards;         /* V4 (the walk over reachable objects does not check it) */
 	SgenObject **visited;
 	size_t nvisited, cap;
 } Verify;
@@ -106,26 +107,14 @@ check_heap_object (SgenObject *obj, void *ctx)
 	check_header (ctx, obj);
 }
 
-static int
-cmp_ptr (const void *a, const void *b)
-{
-	uintptr_t x = (uintptr_t) * (void *const *) a, y = (uintptr_t) * (void *const *) b;
-	return x < y ? -1 : x > y;
-}
-
-static bool
-in_remset (Verify *v, void **slot)
-{
-	return bsearch (&slot, v->remset, v->remset_count, sizeof (void *), cmp_ptr) != NULL;
-}
-
 static void
 visit (Verify *v, SgenObject *obj)
 {
 	obj->vtword |= SGEN_FLAG_VISITED;
 	if (v->nvisited == v->cap) {
-		v->cap = v->cap ? 2 * v->cap : 1024;
-		v->visited = _sgen_xrealloc (v->visited, v->cap * sizeof (SgenObject *));
+		size_t cap = v->cap ? 2 * v->cap : 1024;
+		v->visited = _sgen_internal_realloc (v->visited, v->cap * sizeof (SgenObject *), cap * sizeof (SgenObject *));
+		v->cap = cap;
 	}
 	v->visited[v->nvisited++] = obj;
 }
@@ -158,8 +147,8 @@ scan_from (Verify *v, SgenObject *first)
 		bool old = !_sgen_nursery_contains (obj);
 		SGEN_FOREACH_REF (obj, slot, {
 			SgenObject *next = check_ref (v, *slot, obj);
-			if (old && *slot && _sgen_nursery_contains (*slot) && v->remset && !in_remset (v, slot))
-				report (v, "old-to-young reference in slot %p to %p is not in the remembered set",
+			if (old && *slot && _sgen_nursery_contains (*slot) && v->check_cards && !_sgen_card_marked (slot))
+				report (v, "old-to-young reference in slot %p to %p lies in a card that is not marked",
 					(void *) slot, *slot);
 			if (next)
 				visit (v, next);
@@ -189,9 +178,8 @@ begin (Verify *v, const char *when)
 	v->when = when;
 	v->nursery = _sgen_nursery_start ();
 	v->nursery_used = _sgen_nursery_used ();
-	size_t bytes = _sgen_nursery_size () / SGEN_ALIGN / 8 + 1;
-	v->nursery_starts = _sgen_xrealloc (NULL, bytes);
-	memset (v->nursery_starts, 0, bytes);
+	v->nursery_starts_bytes = _sgen_nursery_size () / SGEN_ALIGN / 8 + 1;
+	v->nursery_starts = _sgen_internal_alloc (v->nursery_starts_bytes);
 	_sgen_nursery_foreach (note_nursery_object, v);
 }
 
@@ -200,9 +188,8 @@ end (Verify *v)
 {
 	for (size_t i = 0; i < v->nvisited; i++)
 		v->visited[i]->vtword &= ~(uintptr_t) SGEN_FLAG_VISITED;
-	free (v->visited);
-	free (v->nursery_starts);
-	free (v->remset);
+	_sgen_internal_free (v->visited, v->cap * sizeof (SgenObject *));
+	_sgen_internal_free (v->nursery_starts, v->nursery_starts_bytes);
 }
 
 int
@@ -215,11 +202,7 @@ sgen_verify_heap (const char *when)
 	v.errors += _sgen_los_check ();
 	_sgen_major_foreach (check_heap_object, &v);
 	_sgen_los_foreach (check_heap_object, &v);
-	v.remset_count = _sgen_remset_count ();
-	v.remset = _sgen_xrealloc (NULL, (v.remset_count + 1) * sizeof (void *));
-	if (v.remset_count)
-		memcpy (v.remset, _sgen_remset_slots (), v.remset_count * sizeof (void *));
-	qsort (v.remset, v.remset_count, sizeof (void *), cmp_ptr);
+	v.check_cards = true;
 	_sgen_roots_foreach_slot (root_slot, &v);
 	_sgen_roots_update_weak (weak_slot, &v);
 	end (&v);

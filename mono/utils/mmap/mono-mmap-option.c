@@ -12,19 +12,41 @@
 
 #include <stdio.h>
 
+#define PLATFORM (MONO_CONFIG_WASM ? MONO_MMAP_BACKEND_LIBC : MONO_MMAP_BACKEND_POSIX)
+
+/* The values: on (mwpm), off (the platform's mmap: libc on wasm, posix natively), malloc; the
+ * boolean spellings of on and off that --mono-wasm-mmap took when it was a switch stay. */
+static const MonoOptionChoice choices[] = {
+	{ "on", MONO_MMAP_BACKEND_MWPM, false },
+	{ "off", PLATFORM, false },
+	{ "malloc", MONO_MMAP_BACKEND_MALLOC, false },
+	{ "mwpm", MONO_MMAP_BACKEND_MWPM, true },
+	{ MONO_CONFIG_WASM ? "libc" : "posix", PLATFORM, true },
+	{ "true", MONO_MMAP_BACKEND_MWPM, true }, { "yes", MONO_MMAP_BACKEND_MWPM, true },
+	{ "1", MONO_MMAP_BACKEND_MWPM, true },
+	{ "false", PLATFORM, true }, { "no", PLATFORM, true }, { "0", PLATFORM, true },
+	{ NULL, 0, false },
+};
+
+static const char *
+choice_name (int64_t backend)
+{
+	return backend == MONO_MMAP_BACKEND_MWPM ? "on" : backend == MONO_MMAP_BACKEND_MALLOC ? "malloc" : "off";
+}
+
 /* Refused before the value is taken, so that the option never disagrees with the backend in
  * use. Not run on the default (mono-options.h): a default is never refused by state. */
 static int
 check_wasm_mmap (const MonoOptionDef *def, MonoOptionValue v, char *err, size_t errlen)
 {
 	(void)def;
-	if (v.b && !MONO_CONFIG_WASM_MMAP) {
+	if (v.i == MONO_MMAP_BACKEND_MWPM && !MONO_CONFIG_WASM_MMAP) {
 		snprintf (err, errlen, "--mono-wasm-mmap=on: this build has no wasm mmap (it was built with -Dwasm_mmap=disabled)");
 		return -1;
 	}
-	if (mono_mmap_started () && mono_mmap_caps ()->backend != mono_mmap_backend_for_option (v.b)) {
+	if (mono_mmap_started () && (int64_t)mono_mmap_caps ()->backend != v.i) {
 		snprintf (err, errlen, "--mono-wasm-mmap=%s: the memory backend cannot change once memory has been allocated through '%s'",
-		          v.b ? "on" : "off", mono_mmap_caps ()->name);
+		          choice_name (v.i), mono_mmap_caps ()->name);
 		return -1;
 	}
 	return 0;
@@ -37,22 +59,23 @@ current_wasm_mmap (const MonoOptionDef *def, MonoOptionValue stored)
 {
 	(void)def;
 	if (mono_mmap_started ())
-		stored.b = mono_mmap_caps ()->backend == MONO_MMAP_BACKEND_MWPM;
+		stored.i = mono_mmap_caps ()->backend;
 	return stored;
 }
 
 static int
 apply_wasm_mmap (char *err, size_t errlen)
 {
-	bool on = mono_option_bool ("mono-wasm-mmap");
-	return mono_mmap_select_backend (mono_mmap_backend_for_option (on), err, errlen);
+	return mono_mmap_select_backend ((MonoMmapBackend)mono_option_int ("mono-wasm-mmap"), err, errlen);
 }
 
 static const MonoOptionDef rows[] = {
-	{ .name = "mono-wasm-mmap", .type = MONO_OPTION_BOOL,
+	{ .name = "mono-wasm-mmap", .type = MONO_OPTION_ENUM, .choices = choices,
 	  .default_value = MONO_CONFIG_WASM && MONO_CONFIG_WASM_MMAP ? "on" : "off",
-	  .help = MONO_CONFIG_WASM ? "GC memory from mwpm, the wasm page manager (on) or from libc's mmap (off)"
-	                           : "GC memory from mwpm over a simulated wasm linear memory (on) or from the OS's mmap (off)",
+	  .help = MONO_CONFIG_WASM ? "GC memory from mwpm, the wasm page manager (on), from libc's mmap (off), or from "
+	                             "malloc (posix_memalign, what dotnet ships on wasm)"
+	                           : "GC memory from mwpm over a simulated wasm linear memory (on), from the OS's mmap "
+	                             "(off), or from malloc (posix_memalign)",
 	  .check = check_wasm_mmap, .current = current_wasm_mmap },
 };
 

@@ -68,6 +68,8 @@ getter_for (MonoMmapBackend b)
 	case MONO_MMAP_BACKEND_POSIX: return mono_mmap_backend_posix;
 	case MONO_MMAP_BACKEND_MWPM: return mono_mmap_backend_mwpm;
 	case MONO_MMAP_BACKEND_LIBC: return mono_mmap_backend_libc;
+	case MONO_MMAP_BACKEND_MALLOC: return mono_mmap_backend_malloc;
+	case MONO_MMAP_BACKEND_COUNT: break;
 	}
 	return NULL;
 }
@@ -79,26 +81,22 @@ backend_name (MonoMmapBackend b)
 	case MONO_MMAP_BACKEND_POSIX: return "posix";
 	case MONO_MMAP_BACKEND_MWPM: return "mwpm";
 	case MONO_MMAP_BACKEND_LIBC: return "libc";
+	case MONO_MMAP_BACKEND_MALLOC: return "malloc";
+	case MONO_MMAP_BACKEND_COUNT: break;
 	}
 	return "unknown";
 }
 
 MonoMmapBackend
-mono_mmap_backend_for_option (bool wasm_mmap_on)
+mono_mmap_platform_backend (void)
 {
-	if (wasm_mmap_on)
-		return MONO_MMAP_BACKEND_MWPM;
 	return MONO_CONFIG_WASM ? MONO_MMAP_BACKEND_LIBC : MONO_MMAP_BACKEND_POSIX;
 }
 
 static MonoMmapBackend
 default_backend (void)
 {
-#if MONO_CONFIG_WASM && MONO_CONFIG_WASM_MMAP
-	return MONO_MMAP_BACKEND_MWPM;
-#else
-	return mono_mmap_backend_for_option (false);
-#endif
+	return MONO_CONFIG_WASM && MONO_CONFIG_WASM_MMAP ? MONO_MMAP_BACKEND_MWPM : mono_mmap_platform_backend ();
 }
 
 /* The active backend; chooses the default on first use. Lock held. */

@@ -1,14 +1,17 @@
 /*
  * mono-mmap.h: the runtime's virtual-memory layer.
  *
- * Every page of GC memory is obtained here. One of three backends serves the calls, chosen once
+ * Every page of GC memory is obtained here. One of four backends serves the calls, chosen once
  * before the first allocation (mono_mmap_select_backend, normally from the option
- * --mono-wasm-mmap):
+ * --mono-wasm-mmap=on|off|malloc):
  *
- *   posix  native mmap/munmap (native builds with the option off)
- *   mwpm   the wasm page manager (wasm; on native builds over mwpm's simulated linear memory)
- *   libc   the C library's anonymous mmap (emscripten's or wasi-libc's): the baseline mwpm
- *          replaces. Cannot free part of a mapping; always zeroes every byte it maps.
+ *   posix   native mmap/munmap (native builds with the option off)
+ *   mwpm    the wasm page manager (wasm; on native builds over mwpm's simulated linear memory)
+ *   libc    the C library's anonymous mmap (emscripten's or wasi-libc's): the baseline mwpm
+ *           replaces. Cannot free part of a mapping; always zeroes every byte it maps.
+ *   malloc  posix_memalign and free, what dotnet ships on wasm instead of mwpm: zeroes a
+ *           mapping only when it is not fresh from sbrk (single-threaded emscripten builds; every
+ *           mapping elsewhere); cannot free part of a mapping.
  *
  * Callers do not #ifdef on the backend: they read the capability record (mono_mmap_caps).
  *
@@ -48,17 +51,24 @@ typedef enum {
 	MONO_MMAP_BACKEND_POSIX,
 	MONO_MMAP_BACKEND_MWPM,
 	MONO_MMAP_BACKEND_LIBC,
+	MONO_MMAP_BACKEND_MALLOC,
+	MONO_MMAP_BACKEND_COUNT
 } MonoMmapBackend;
 
 /* What the active backend can do. */
 typedef struct {
 	MonoMmapBackend backend;
-	const char *name;        /* "posix", "mwpm" or "libc" */
+	const char *name;        /* "posix", "mwpm", "libc" or "malloc" */
 	size_t page_size;        /* granularity of addresses and sizes handed out */
 	bool partial_free;       /* any page-aligned part of a mapping may be freed */
 	bool fresh_zeroed;       /* memory never used before reads zero without asking */
 	bool always_zeroed;      /* every mapping reads zero whatever the flags (MONO_MMAP_NOZERO
 	                          * saves no work) */
+	/* Pieces of one size a caller that needs many (the GC's major blocks) should take per
+	 * mapping: 32 where a mapping is dear (a JS call, 64 KiB of alignment, a memset) or its
+	 * parts go back in any case; 1 where every mapping is an ordinary malloc block that goes
+	 * back alone and costs no more than its piece (dotnet's MS_BLOCK_ALLOC_NUM on wasm). */
+	unsigned pieces_per_mapping;
 } MonoMmapCaps;
 
 typedef struct {
@@ -74,10 +84,10 @@ typedef struct {
 
 /* Chooses the backend; refused (-1, message in err) once memory has been allocated, or when
  * this build lacks it. Before any call, the default is the build's default (mwpm on wasm when
- * ENABLE_WASM_MMAP, posix on native). */
+ * MONO_CONFIG_WASM_MMAP, posix on native). */
 int mono_mmap_select_backend (MonoMmapBackend backend, char *err, size_t errlen);
-/* The backend named by the option value --mono-wasm-mmap=on|off for this build. */
-MonoMmapBackend mono_mmap_backend_for_option (bool wasm_mmap_on);
+/* The backend --mono-wasm-mmap=off means in this build: libc on wasm, posix natively. */
+MonoMmapBackend mono_mmap_platform_backend (void);
 const MonoMmapCaps *mono_mmap_caps (void);
 bool mono_mmap_started (void);
 

@@ -40,6 +40,7 @@ type_name (MonoOptionType t)
 	case MONO_OPTION_INT: return "integer";
 	case MONO_OPTION_SIZE: return "size (bytes, K, M or G suffix)";
 	case MONO_OPTION_STRING: return "text";
+	case MONO_OPTION_ENUM: return "one of the listed names";
 	}
 	return "?";
 }
@@ -207,6 +208,51 @@ parse_number (const MonoOptionDef *def, const char *text, int64_t *out, char *er
 	return 0;
 }
 
+/* The names of an ENUM row's listed (not alias) choices, as "a|b|c". */
+static void
+choice_names (const MonoOptionDef *def, char *buf, size_t len)
+{
+	size_t used = 0;
+	buf[0] = 0;
+	for (const MonoOptionChoice *c = def->choices; c && c->name && used < len; c++) {
+		if (c->alias)
+			continue;
+		int k = snprintf (buf + used, len - used, "%s%s", used ? "|" : "", c->name);
+		used += k > 0 ? (size_t)k : 0;
+	}
+}
+
+static int
+parse_choice (const MonoOptionDef *def, const char *text, int64_t *out, char *err, size_t errlen)
+{
+	for (const MonoOptionChoice *c = def->choices; c && c->name; c++) {
+		if (strcasecmp (c->name, text) == 0) {
+			*out = c->value;
+			return 0;
+		}
+	}
+	char names[128];
+	choice_names (def, names, sizeof names);
+	snprintf (err, errlen, "--%s: '%s' is not one of %s", def->name, text, names);
+	return -1;
+}
+
+/* Does the row take the forms --name and --no-name (an on/off switch)? */
+static bool
+is_switch (const MonoOptionDef *def)
+{
+	if (def->type == MONO_OPTION_BOOL)
+		return true;
+	if (def->type != MONO_OPTION_ENUM)
+		return false;
+	bool on = false, off = false;
+	for (const MonoOptionChoice *c = def->choices; c && c->name; c++) {
+		on |= strcmp (c->name, "on") == 0;
+		off |= strcmp (c->name, "off") == 0;
+	}
+	return on && off;
+}
+
 /* Parses text as a value of the row; with `checked`, the row's check judges it too. */
 static int
 parse_value (const MonoOptionDef *def, const char *text, bool checked, MonoOptionValue *out, char *err, size_t errlen)
@@ -225,6 +271,10 @@ parse_value (const MonoOptionDef *def, const char *text, bool checked, MonoOptio
 		break;
 	case MONO_OPTION_STRING:
 		out->s = text;
+		break;
+	case MONO_OPTION_ENUM:
+		if (parse_choice (def, text, &out->i, err, errlen) != 0)
+			return -1;
 		break;
 	}
 	if (checked && def->check && def->check (def, *out, err, errlen) != 0)
@@ -247,7 +297,7 @@ find_named (const char *name, size_t len, bool has_value, bool *negated, char *e
 	*negated = false;
 	if (!s && len > 3 && strncmp (name, "no-", 3) == 0) {
 		s = find_slot (name + 3, len - 3);
-		if (s && s->def->type != MONO_OPTION_BOOL) {
+		if (s && !is_switch (s->def)) {
 			snprintf (err, errlen, "--%.*s: only on/off options have a --no- form (--%s takes a %s)", (int)len, name,
 			          s->def->name, type_name (s->def->type));
 			return NULL;
@@ -272,7 +322,7 @@ value_text (const Slot *s, const char *eq, bool negated, const char *next, int *
 	*used = 1;
 	if (eq) {
 		text = eq + 1;
-	} else if (s->def->type == MONO_OPTION_BOOL) {
+	} else if (is_switch (s->def)) {
 		text = negated ? "off" : "on";
 	} else if (next && strncmp (next, "--", 2) != 0) {
 		text = next;
@@ -545,7 +595,7 @@ int64_t
 mono_option_int (const char *name)
 {
 	Slot *s = find_slot (name, strlen (name));
-	if (s && s->def->type == MONO_OPTION_SIZE)
+	if (s && (s->def->type == MONO_OPTION_SIZE || s->def->type == MONO_OPTION_ENUM))
 		return value_of (s).i;
 	return value_of (slot_or_die (name, MONO_OPTION_INT)).i;
 }
@@ -563,6 +613,18 @@ mono_option_is_set (const char *name)
 	return s && s->set;
 }
 
+/* "--name[=a|b|c], --no-name" for a switch with choices, else "--name=<a|b|c>". */
+static void
+help_head_choices (const MonoOptionDef *d, char *head, size_t len)
+{
+	char names[128];
+	choice_names (d, names, sizeof names);
+	if (is_switch (d))
+		snprintf (head, len, "--%s[=%s], --no-%s", d->name, names, d->name);
+	else
+		snprintf (head, len, "--%s=<%s>", d->name, names);
+}
+
 void
 mono_options_print_help (FILE *out)
 {
@@ -570,9 +632,11 @@ mono_options_print_help (FILE *out)
 	fprintf (out, "Options (also read from MONO_ENV_OPTIONS, separated by spaces; the command line wins):\n");
 	for (size_t i = 0; i < options.nslots; i++) {
 		const MonoOptionDef *d = options.slots[i].def;
-		char head[96];
+		char head[192];
 		if (d->type == MONO_OPTION_BOOL)
 			snprintf (head, sizeof (head), "--%s[=on|off], --no-%s", d->name, d->name);
+		else if (d->type == MONO_OPTION_ENUM)
+			help_head_choices (d, head, sizeof head);
 		else
 			snprintf (head, sizeof (head), "--%s=<%s>", d->name, d->type == MONO_OPTION_INT ? "n" : d->type == MONO_OPTION_SIZE ? "bytes" : "text");
 		fprintf (out, "  %s\n      %s (default: %s", head, d->help, d->default_value);

@@ -2,8 +2,9 @@
  * mono-options.h: the runtime's options, one table for every source (command line,
  * MONO_ENV_OPTIONS, the browser page's query string).
  *
- * Forms: --name, --no-name (booleans), --name=value, --name value.
- * Booleans accept on/off, true/false, yes/no, 1/0 in any case. Sizes accept a K, M or G suffix.
+ * Forms: --name, --no-name (booleans, and choices with "on" and "off"), --name=value,
+ * --name value. Booleans accept on/off, true/false, yes/no, 1/0 in any case. Sizes accept a K,
+ * M or G suffix. Choices accept the names their row lists.
  * The environment is read first, the command line after it, so the command line wins.
  * Parsing is all-or-nothing: on any error nothing is applied.
  */
@@ -20,7 +21,17 @@ typedef enum {
 	MONO_OPTION_INT,     /* signed 64-bit, within [min, max] */
 	MONO_OPTION_SIZE,    /* bytes, with optional K/M/G suffix, within [min, max] */
 	MONO_OPTION_STRING,
+	MONO_OPTION_ENUM,    /* one of the row's choices; the value is the choice's number */
 } MonoOptionType;
+
+/* A value an ENUM row accepts: its name (matched in any case) and the number it stands for.
+ * Several names may stand for one number; `alias` ones are accepted but not listed in the help.
+ * A row with choices named "on" and "off" also takes the forms --name (on) and --no-name (off). */
+typedef struct {
+	const char *name;
+	int64_t value;
+	bool alias;
+} MonoOptionChoice;
 
 typedef union {
 	bool b;
@@ -45,6 +56,7 @@ struct MonoOptionDef {
 	int64_t min, max;          /* INT and SIZE; both 0: no limit */
 	MonoOptionCheck check;     /* may be NULL */
 	MonoOptionCurrent current; /* may be NULL: the table's value is the value in force */
+	const MonoOptionChoice *choices; /* ENUM: the accepted names, ended by a NULL name */
 };
 
 /* Rows registered together: a module's (the mmap layer's --mono-wasm-mmap, sgen's) or a
@@ -78,6 +90,7 @@ int mono_options_parse (int *argc, char **argv, const char *env, bool *help_requ
 int mono_options_parse_string (const char *text, bool *help_requested, char *err, size_t errlen);
 
 bool mono_option_bool (const char *name);
+/* INT, SIZE and ENUM rows (an ENUM row's value is its choice's number). */
 int64_t mono_option_int (const char *name);
 const char *mono_option_string (const char *name);
 /* True when set by the environment or the command line (not the default). */

@@ -89,7 +89,8 @@ libc_memory_bytes (void)
 
 static const MonoMmapBackendOps libc_ops = {
 	.caps = { .backend = MONO_MMAP_BACKEND_LIBC, .name = "libc", .page_size = LIBC_PAGE_SIZE,
-	          .partial_free = false, .fresh_zeroed = true, .always_zeroed = true },
+	          .partial_free = false, .fresh_zeroed = true, .always_zeroed = true,
+	          .pieces_per_mapping = 32 },
 	.map = libc_map,
 	.unmap = libc_unmap,
 	.bytes_zeroed = libc_bytes_zeroed,

@@ -60,7 +60,8 @@ mwpm_grow_hook (MonoMmapGrowHook hook, void *ctx)
 
 static const MonoMmapBackendOps mwpm_ops = {
 	.caps = { .backend = MONO_MMAP_BACKEND_MWPM, .name = "mwpm", .page_size = MWPM_PAGE_SIZE,
-	          .partial_free = true, .fresh_zeroed = false, .always_zeroed = false },
+	          .partial_free = true, .fresh_zeroed = false, .always_zeroed = false,
+	          .pieces_per_mapping = 32 },
 	.map = mwpm_map,
 	.unmap = mwpm_unmap,
 	.bytes_zeroed = mwpm_bytes_zeroed,

@@ -57,7 +57,8 @@ posix_memory_bytes (void)
 
 static MonoMmapBackendOps posix_ops = {
 	.caps = { .backend = MONO_MMAP_BACKEND_POSIX, .name = "posix", .page_size = 0,
-	          .partial_free = true, .fresh_zeroed = true, .always_zeroed = true },
+	          .partial_free = true, .fresh_zeroed = true, .always_zeroed = true,
+	          .pieces_per_mapping = 32 },
 	.map = posix_map,
 	.unmap = posix_unmap,
 	.memory_bytes = posix_memory_bytes,

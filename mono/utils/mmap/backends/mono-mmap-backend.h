@@ -47,5 +47,6 @@ typedef const MonoMmapBackendOps *(*MonoMmapBackendGetter) (void);
 extern const MonoMmapBackendGetter mono_mmap_backend_posix;
 extern const MonoMmapBackendGetter mono_mmap_backend_mwpm;
 extern const MonoMmapBackendGetter mono_mmap_backend_libc;
+extern const MonoMmapBackendGetter mono_mmap_backend_malloc;
 
 #endif

@@ -1,0 +1,96 @@
+/*
+ * sgen-cardtable.c: the remembered set, a card table, as mono's sgen has it on 32-bit.
+ *
+ * One byte per 512-byte card of the address space: 2^23 cards, 8 MiB, mapped at init with one
+ * sgen_alloc_os_memory call (INTERNAL). On wasm32 that covers the whole 32-bit space exactly;
+ * on 64-bit hosts the index keeps the low 23 bits of the card number (mono's overlapping cards),
+ * so cards of addresses 4 GiB apart share a byte: a marked card may be scanned for nothing,
+ * never missed. There is no shadow table and no overlap handling beyond that.
+ *
+ *   the write barrier     storing a nursery reference into an object outside the nursery marks
+ *                         the card of the slot (sgen_wbarrier_set);
+ *   a minor collection    scans the marked cards of the major blocks and large objects only
+ *                         (about 2 KiB of cards per MiB of heap), treats the slots in them as
+ *                         roots, and clears them: after it no old-to-young reference is left
+ *                         (every survivor is promoted);
+ *   first touch           the cards of a block or large object are cleared (written) when it is
+ *                         taken into use, before any scan reads them, so no card is read before
+ *                         it was written: the table's untouched pages cost nothing (docs/sgen.md).
+ *
+ * Invariant (checked by the verifier): every slot of an object outside the nursery that points
+ * into the nursery lies in a marked card.
+ */
+#include "sgen-internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+uint8_t *_sgen_cards;
+static uint64_t bytes_scanned;
+
+int
+_sgen_cards_init (char *err, size_t errlen)
+{
+	_sgen_cards = sgen_alloc_os_memory (SGEN_CARD_COUNT, 0, "card table", MONO_MEM_ACCOUNT_INTERNAL);
+	if (!_sgen_cards) {
+		snprintf (err, errlen, "cannot map the %u-byte card table: %s", SGEN_CARD_COUNT, sgen_last_error ());
+		return -1;
+	}
+	bytes_scanned = 0;
+	return 0;
+}
+
+void
+_sgen_cards_shutdown (void)
+{
+	if (_sgen_cards)
+		sgen_free_os_memory (_sgen_cards, SGEN_CARD_COUNT, 0, MONO_MEM_ACCOUNT_INTERNAL);
+	_sgen_cards = NULL;
+}
+
+void
+_sgen_cards_clear (const void *start, size_t len)
+{
+	uintptr_t a = (uintptr_t) start & ~(uintptr_t) (SGEN_CARD_SIZE - 1);
+	uintptr_t end = (uintptr_t) start + len;
+	for (; a < end; a += SGEN_CARD_SIZE)
+		_sgen_cards[_sgen_card_index ((const void *) a)] = 0;
+}
+
+void
+_sgen_cards_scan (const void *start, size_t len, SgenCardFn fn, void *ctx)
+{
+	uintptr_t lo = (uintptr_t) start, end = lo + len;
+	uintptr_t a = lo & ~(uintptr_t) (SGEN_CARD_SIZE - 1);
+	bytes_scanned += (end - a + SGEN_CARD_SIZE - 1) / SGEN_CARD_SIZE;
+	for (; a < end; a += SGEN_CARD_SIZE) {
+		uint8_t *card = &_sgen_cards[_sgen_card_index ((const void *) a)];
+		if (!*card)
+			continue;
+		*card = 0;
+		uintptr_t cs = a > lo ? a : lo, ce = a + SGEN_CARD_SIZE < end ? a + SGEN_CARD_SIZE : end;
+		fn ((char *) cs, (char *) ce, ctx);
+	}
+}
+
+uint64_t
+_sgen_cards_bytes_scanned (void)
+{
+	return bytes_scanned;
+}
+
+bool _sgen_barrier_enabled = true;
+
+void
+sgen_wbarrier_set (SgenObject *obj, void **slot, SgenObject *value)
+{
+	*slot = value;
+	if (_sgen_barrier_enabled && value && _sgen_nursery_contains (value) && !_sgen_nursery_contains (obj))
+		_sgen_card_mark (slot);
+}
+
+void
+sgen_set_write_barrier_enabled_for_tests (bool enabled)
+{
+	_sgen_barrier_enabled = enabled;
+}
