@@ -4,7 +4,7 @@
  *   sgen-stress [--mono-wasm-mmap=on|off] [--seed N] [--scale N] [--threads N] [--json]
  *               [--workloads LIST] [--memory-trace FILE] [--mwpm-dump FILE] [--sgen-... options]
  *
- * --workloads: comma-separated names (sgen-stress-work.c) or 'all' (every one but startup).
+ * --workloads: comma-separated names (sgen-stress-work.c) or 'all' (every one but the startups).
  * --memory-trace FILE: CSV time series, one row per sample:
  *     time_ms,phase,linear_memory,os_bytes_live,mwpm_in_use,mwpm_free_zeroed,mwpm_free_dirty,mwpm_foreign
  *   (the mwpm columns are pages, empty when mwpm is not the active backend).
@@ -19,6 +19,10 @@
 #include "mono-options.h"
 
 #include "mono-wasm-pagemgr.h"
+#if !MONO_CONFIG_WASM
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#endif
 
 #ifdef __EMSCRIPTEN__
 #include <emscripten.h>
@@ -43,7 +47,7 @@ static const MonoOptionDef stress_options[] = {
 	{ .name = "json", .type = MONO_OPTION_BOOL, .default_value = "off",
 	  .help = "print one JSON object with the results at the end" },
 	{ .name = "workloads", .type = MONO_OPTION_STRING, .default_value = "all",
-	  .help = "comma-separated: gcbench, churn, large, fdr, fdr-reverse, startup; 'all' = all but startup",
+	  .help = "comma-separated: gcbench, churn, large, fdr, fdr-reverse, startup, startup-heavy; 'all' = all but the two startups",
 	  .check = check_workloads },
 	{ .name = "memory-trace", .type = MONO_OPTION_STRING, .default_value = "",
 	  .help = "write a CSV time series of memory use to this file" },
@@ -51,6 +55,11 @@ static const MonoOptionDef stress_options[] = {
 	  .help = "write page-table snapshots (JSON lines) to this file" },
 	{ .name = "corrupt-object", .type = MONO_OPTION_BOOL, .default_value = "off",
 	  .help = "test only: damage one object before the final check (the run must then fail)" },
+	{ .name = "count-faults", .type = MONO_OPTION_BOOL, .default_value = "off",
+	  .help = "native, --mono-wasm-mmap=off: compare the run's page faults with the pages the GC touched, "
+		  "and fail when memory was read before it was first written" },
+	{ .name = "read-fresh", .type = MONO_OPTION_BOOL, .default_value = "off",
+	  .help = "test only: read a fresh 4 MiB array before writing it (--count-faults must then fail)" },
 };
 
 static bool selected[16];
@@ -61,7 +70,7 @@ select_workloads (const char *list, char *err, size_t errlen)
 	memset (selected, 0, sizeof (selected));
 	if (!strcmp (list, "all")) {
 		for (int i = 0; i < stress_workload_count; i++)
-			selected[i] = strcmp (stress_workloads[i].name, "startup") != 0;
+			selected[i] = strncmp (stress_workloads[i].name, "startup", 7) != 0;
 		return 0;
 	}
 	const char *p = list;
@@ -73,7 +82,7 @@ select_workloads (const char *list, char *err, size_t errlen)
 				found = i;
 		}
 		if (found < 0) {
-			snprintf (err, errlen, "unknown workload '%.*s' (known: all, gcbench, churn, large, fdr, fdr-reverse, startup)",
+			snprintf (err, errlen, "unknown workload '%.*s' (known: all, gcbench, churn, large, fdr, fdr-reverse, startup, startup-heavy)",
 				  (int) len, p);
 			return -1;
 		}
@@ -126,7 +135,7 @@ open_output (const char *path)
 /* ---- samples, errors ---- */
 
 static struct {
-	double t0;
+	double t0, t_run_end;   /* before sgen_init; after the workloads (before the final checks) */
 	FILE *trace;
 	FILE *dump;
 	const char *phase;
@@ -269,6 +278,10 @@ print_json (uint64_t seed, int64_t scale, int threads, double elapsed, uint64_t 
 		(unsigned long long) s.los_objects_freed, (unsigned long long) s.grow_hook_collections);
 	printf (",\"result_objects\":%llu,\"result_digest\":\"%016llx\",\"live_bytes_final\":%llu,\"elapsed_ms\":%.1f",
 		(unsigned long long) objects, (unsigned long long) digest, (unsigned long long) live_final, elapsed);
+	/* run_ms: GC init and the workloads, without the final checks (a runtime's start is that);
+	 * bytes_mapped: what the GC asked the page layer for, in total. */
+	printf (",\"run_ms\":%.1f,\"bytes_mapped\":%llu,\"card_bytes_scanned\":%llu", run.t_run_end - run.t0,
+		(unsigned long long) ms.bytes_allocated, (unsigned long long) s.card_bytes_scanned);
 	if (threads) {
 		printf (",\"thread_reports\":[");
 		for (int i = 0; i < threads; i++)
@@ -310,6 +323,8 @@ typedef struct {
 	int threads;
 	bool json;
 	bool corrupt;
+	bool count_faults;
+	bool read_fresh;
 } StressConfig;
 
 /* Options, workloads and output files: 0, 1 (--help-options printed) or 2 (an error). */
@@ -331,7 +346,9 @@ configure (int *argc, char **argv, StressConfig *cfg)
 	}
 	*cfg = (StressConfig) { .seed = (uint64_t) mono_option_int ("seed"), .scale = mono_option_int ("scale"),
 				 .threads = (int) mono_option_int ("threads"), .json = mono_option_bool ("json"),
-				 .corrupt = mono_option_bool ("corrupt-object") };
+				 .corrupt = mono_option_bool ("corrupt-object"),
+				 .count_faults = mono_option_bool ("count-faults"),
+				 .read_fresh = mono_option_bool ("read-fresh") };
 	if (select_workloads (mono_option_string ("workloads"), err, sizeof (err)) != 0) {
 		fprintf (stderr, "sgen-stress: --workloads: %s\n", err);
 		return 2;
@@ -432,16 +449,94 @@ check_dropped (void)
 	dump_pages ("dropped");
 }
 
+/*
+ * First touch (--count-faults, native): a read of a fresh page before its first write maps the
+ * zero page and then faults again on the write; a write first faults once. So over the run the
+ * minor page faults must be about the pages the GC's mappings have had resident (mincore, in
+ * the mmap layer), plus a small rest (this program's stack and stdio). More than that means
+ * memory was read before it was written. Transparent huge pages are off for the process, so a
+ * fault is one 4 KiB page.
+ */
+typedef struct {
+	long faults0;
+} FaultCount;
+
+static long
+minor_faults (void)
+{
+#if !MONO_CONFIG_WASM
+	struct rusage ru;
+	getrusage (RUSAGE_SELF, &ru);
+	return ru.ru_minflt;
+#else
+	return 0;
+#endif
+}
+
+static int
+faults_begin (const StressConfig *cfg, FaultCount *fc)
+{
+	if (!cfg->count_faults)
+		return 0;
+#if !MONO_CONFIG_WASM
+	prctl (PR_SET_THP_DISABLE, 1, 0, 0, 0);
+#endif
+	if (mono_mmap_track_touched_for_tests () != 0) {
+		fprintf (stderr, "sgen-stress: --count-faults needs a native build and --mono-wasm-mmap=off\n");
+		return 2;
+	}
+	fc->faults0 = minor_faults ();
+	return 0;
+}
+
+/* --read-fresh: the defect --count-faults exists to catch, a large object's fresh pages read
+ * (the zero page mapped) and then written (each copied): 1024 faults too many. */
+static void
+read_fresh_array (void)
+{
+	size_t len = 4u << 20;
+	SgenObject *a = sgen_alloc_array (&stress_bytes_vt, len);
+	if (!a)
+		stress_error ("--read-fresh: cannot allocate %zu bytes", len);
+	volatile uint8_t *b = sgen_array_bytes (a);
+	uint8_t any = 0;
+	for (size_t i = 0; i < len; i += 4096)
+		any |= b[i];
+	for (size_t i = 0; i < len; i += 4096)
+		b[i] = (uint8_t) (any + 1);
+}
+
+/* Allowed beyond one fault per touched page: 2% and 256 pages (the stack, stdio, the GC's
+ * own statics). */
+static void
+faults_end (const StressConfig *cfg, const FaultCount *fc)
+{
+	if (!cfg->count_faults)
+		return;
+	long faults = minor_faults () - fc->faults0;
+	uint64_t touched = mono_mmap_touched_pages_for_tests ();
+	printf ("sgen-stress: first touch: %ld minor page faults, %llu pages of GC memory touched\n", faults,
+		(unsigned long long) touched);
+	if ((uint64_t) faults > touched + touched / 50 + 256)
+		stress_error ("%ld page faults for %llu touched pages: memory was read before it was first written", faults,
+			      (unsigned long long) touched);
+}
+
 int
 main (int argc, char **argv)
 {
 	StressConfig cfg;
+	FaultCount fc = { 0 };
 	int rc = configure (&argc, argv, &cfg);
 	if (rc != 0)
 		return rc == 1 ? 0 : 2;
-	if (start (&cfg) != 0)
+	if (faults_begin (&cfg, &fc) != 0 || start (&cfg) != 0)
 		return 2;
+	if (cfg.read_fresh)
+		read_fresh_array ();
 	run_workloads (&cfg);
+	run.t_run_end = now_ms ();
+	faults_end (&cfg, &fc);
 	uint64_t objects = 0, live_final = 0;
 	uint64_t digest = check_final (&cfg, &objects, &live_final);
 	check_dropped ();

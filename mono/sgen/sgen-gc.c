@@ -379,6 +379,7 @@ sgen_get_stats (SgenStats *out)
 	_sgen_los_fill_stats (out);
 	_sgen_os_fill_stats (out);
 	out->heap_limit = _sgen_memgov_max_heap ();
+	out->card_bytes_scanned = _sgen_cards_bytes_scanned ();
 	_sgen_verify_fill_stats (out);
 }
 

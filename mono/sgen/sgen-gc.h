@@ -81,6 +81,7 @@ typedef struct {
 	uint64_t heap_limit;             /* 0: none */
 	uint64_t oom_errors;             /* allocations that failed: heap limit or OS */
 	uint64_t grow_hook_collections;
+	uint64_t card_bytes_scanned;     /* card-table bytes read by minor collections, in total */
 } SgenStats;
 
 void sgen_get_stats (SgenStats *out);

@@ -12,13 +12,19 @@
  * objects (each header's size leads to the next).
  * Zeroing: the region is requested zeroed once; afterwards the nursery clears what it used
  * itself, so new objects never see old contents.
+ * First touch: fresh memory read before it is written faults twice (the shared zero page, then
+ * the private copy), and a minor collection reads every object it copies, payloads the mutator
+ * may never have written. So allocation writes one word of each fresh 4 KiB page before handing
+ * it out ([start, written) has been written; written only grows, by whole pages, up to end).
  */
 #include "sgen-internal.h"
 
 #include <stdio.h>
 #include <string.h>
 
-static char *start, *next, *end;
+#define TOUCH_PAGE 4096
+
+static char *start, *next, *end, *written;
 static size_t nursery_size;
 
 int
@@ -30,7 +36,7 @@ _sgen_nursery_init (size_t size, char *err, size_t errlen)
 		return -1;
 	}
 	nursery_size = size;
-	next = start;
+	next = written = start;
 	end = start + size;
 	return 0;
 }
@@ -40,8 +46,18 @@ _sgen_nursery_shutdown (void)
 {
 	if (start)
 		sgen_free_os_memory (start, nursery_size, 0, MONO_MEM_ACCOUNT_NURSERY);
-	start = next = end = NULL;
+	start = next = end = written = NULL;
 	nursery_size = 0;
+}
+
+/* Writes the fresh pages up to `upto` (a zero over a zero: contents stay as they were). */
+static void
+touch_fresh (const char *upto)
+{
+	for (; written < upto; written += TOUCH_PAGE)
+		*(volatile char *) written = 0;
+	if (written > end)
+		written = end;
 }
 
 void *
@@ -51,6 +67,8 @@ _sgen_nursery_alloc (size_t size)
 		return NULL;
 	void *p = next;
 	next += size;
+	if (next > written)
+		touch_fresh (next);
 	return p;
 }
 

@@ -23,6 +23,8 @@ CONFIGS = {c.name: c for c in [
            'clang, ASan+UBSan, 4 KiB mwpm pages'),
     Config('native-tsan', None, ('-Db_sanitize=thread',), {'CC': 'clang'},
            'clang with ThreadSanitizer'),
+    Config('native-plain', None, (), {'CC': 'gcc'},
+           'gcc, no sanitizer (the first-touch page-fault counts need real faults)'),
     Config('fuzz', None, ('-Dfuzz=true', '-Db_sanitize=address,undefined', '-Db_lundef=false'), {'CC': 'clang'},
            'clang libFuzzer targets'),
     Config('wasm', 'emscripten', (), {}, 'emscripten 3.1.6, single-threaded'),
@@ -42,7 +44,7 @@ CONFIGS = {c.name: c for c in [
 # Suites run by ./tools/test, in this order. Each maps to configurations whose meson tests it
 # runs; 'runner' names a script in tools/ for suites with their own driver.
 SUITES = {
-    'native': {'configs': ['native', 'native-4k', 'native-tsan', 'fuzz']},
+    'native': {'configs': ['native', 'native-4k', 'native-tsan', 'native-plain', 'fuzz']},
     'wasm': {'configs': ['wasm', 'wasm-nommap', 'wasm-16k']},
     'wasm-threads': {'configs': ['wasm-threads']},
     # The shared-pool build's tests (the one-pool scenario among them), then the same scenario

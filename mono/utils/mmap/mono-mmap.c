@@ -38,6 +38,8 @@ typedef struct {
 	unsigned mapping;      /* map calls in flight: the backend cannot change under them */
 	MonoMmapRanges ranges;
 	MonoMmapStats stats;
+	bool track_touched;        /* tests: count resident pages of what is freed */
+	uint64_t touched_freed;    /* memory pages resident in ranges when they were freed */
 } MonoMmapLayer;
 
 static MonoMmapLayer layer = { .lock = MONO_SPIN_LOCK_INIT };
@@ -316,6 +318,59 @@ find_freeable_locked (const MonoMmapBackendOps *ops, uintptr_t a, size_t size, M
 	return 0;
 }
 
+#if !MONO_CONFIG_WASM
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* Memory pages of [addr, addr + len) the kernel has resident (touched, read or written). */
+static uint64_t
+resident_pages (uintptr_t addr, size_t len)
+{
+	size_t page = (size_t)sysconf (_SC_PAGESIZE);
+	uint64_t n = 0;
+	unsigned char vec[256];
+	for (size_t off = 0; off < len; off += sizeof vec * page) {
+		size_t chunk = len - off < sizeof vec * page ? len - off : sizeof vec * page;
+		size_t pages = (chunk + page - 1) / page;
+		if (mincore ((void *)(addr + off), chunk, vec) != 0)
+			return 0;
+		for (size_t i = 0; i < pages; i++)
+			n += vec[i] & 1;
+	}
+	return n;
+}
+#endif
+
+int
+mono_mmap_track_touched_for_tests (void)
+{
+#if !MONO_CONFIG_WASM
+	mono_spin_lock (&layer.lock);
+	bool posix = ops_locked ()->caps.backend == MONO_MMAP_BACKEND_POSIX;
+	layer.track_touched = posix;
+	layer.touched_freed = 0;
+	mono_spin_unlock (&layer.lock);
+	return posix ? 0 : -1;
+#else
+	return -1;
+#endif
+}
+
+uint64_t
+mono_mmap_touched_pages_for_tests (void)
+{
+#if !MONO_CONFIG_WASM
+	mono_spin_lock (&layer.lock);
+	uint64_t n = layer.track_touched ? layer.touched_freed : UINT64_MAX;
+	for (size_t i = 0; layer.track_touched && i < layer.ranges.count; i++)
+		n += resident_pages (layer.ranges.items[i].start, layer.ranges.items[i].len);
+	mono_spin_unlock (&layer.lock);
+	return n;
+#else
+	return UINT64_MAX;
+#endif
+}
+
 int
 mono_vfree (void *addr, size_t size, MonoMemAccountType type)
 {
@@ -326,6 +381,10 @@ mono_vfree (void *addr, size_t size, MonoMemAccountType type)
 	size_t i, len;
 	int err = find_freeable_locked (ops, a, size, type, room, &i, &len);
 	MonoMmapRange r = err ? (MonoMmapRange){ 0 } : layer.ranges.items[i];
+#if !MONO_CONFIG_WASM
+	if (!err && layer.track_touched)
+		layer.touched_freed += resident_pages (a, len);
+#endif
 	/* A whole-only range goes back as the backend made it. */
 	bool as_made = !err && r.whole_only;
 	if (!err)
@@ -460,6 +519,7 @@ mono_mmap_reset_for_tests (void)
 	}
 	free (layer.ranges.items);
 	layer.ranges = (MonoMmapRanges){ 0 };
+	layer.track_touched = false;
 	layer.mapping = 0;
 	memset (&layer.stats, 0, sizeof (layer.stats));
 	layer.ops = NULL;

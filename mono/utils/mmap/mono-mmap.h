@@ -119,6 +119,14 @@ typedef int (*MonoMmapGrowHook) (size_t bytes, void *ctx);
  * when the backend has no growth of its own to announce (posix, libc). */
 int mono_mmap_set_grow_hook (MonoMmapGrowHook hook, void *ctx);
 
+/* Tests only (native, posix backend): from now on, count the memory pages the GC's mappings have
+ * had resident (mincore: touched, read or written) when they are freed; _touched_pages adds the
+ * live mappings' resident pages. Compared with the page faults of a run, it tells whether
+ * memory was read before it was first written (a second fault per page: docs/sgen.md). -1 /
+ * UINT64_MAX where it cannot be known (wasm, other backends). */
+int mono_mmap_track_touched_for_tests (void);
+uint64_t mono_mmap_touched_pages_for_tests (void);
+
 /* Tests only: forget every mapping and start again with no backend chosen. */
 void mono_mmap_reset_for_tests (void);
 
