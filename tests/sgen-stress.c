@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 static int
@@ -60,6 +61,9 @@ static const MonoOptionDef stress_options[] = {
 		  "and fail when memory was read before it was first written" },
 	{ .name = "read-fresh", .type = MONO_OPTION_BOOL, .default_value = "off",
 	  .help = "test only: read a fresh 4 MiB array before writing it (--count-faults must then fail)" },
+	{ .name = "card-bits", .type = MONO_OPTION_INT, .default_value = "23",
+	  .help = "test only: index the card table by this many bits of the card number (fewer: shared cards)",
+	  .min = 1, .max = 23 },
 };
 
 static bool selected[16];
@@ -247,6 +251,17 @@ corrupt_first_bytes (SgenObject *obj, void *ctx)
 
 /* ---- report ---- */
 
+/* The program break at the end (wasm: linear memory in use by sbrk callers; 0 natively). */
+static uint64_t
+program_break (void)
+{
+#if MONO_CONFIG_WASM
+	return (uint64_t) (uintptr_t) sbrk (0);
+#else
+	return 0;
+#endif
+}
+
 static void
 print_json (uint64_t seed, int64_t scale, int threads, double elapsed, uint64_t digest, uint64_t objects,
 	    uint64_t live_final, const StressThreadReport *reports)
@@ -282,6 +297,7 @@ print_json (uint64_t seed, int64_t scale, int threads, double elapsed, uint64_t 
 	 * bytes_mapped: what the GC asked the page layer for, in total. */
 	printf (",\"run_ms\":%.1f,\"bytes_mapped\":%llu,\"card_bytes_scanned\":%llu", run.t_run_end - run.t0,
 		(unsigned long long) ms.bytes_allocated, (unsigned long long) s.card_bytes_scanned);
+	printf (",\"break_final\":%llu", (unsigned long long) program_break ());
 	if (threads) {
 		printf (",\"thread_reports\":[");
 		for (int i = 0; i < threads; i++)
@@ -374,6 +390,7 @@ start (const StressConfig *cfg)
 	run.t0 = now_ms ();
 	run.phase = "start";
 	/* The threads start first: single-threaded builds refuse --threads before any work. */
+	sgen_set_card_bits_for_tests ((unsigned) mono_option_int ("card-bits"));
 	if (stress_threads_start (cfg->threads, cfg->seed, err, sizeof (err)) != 0 ||
 	    stress_types_init (err, sizeof (err)) != 0 || sgen_init (err, sizeof (err)) != 0) {
 		fprintf (stderr, "sgen-stress: %s\n", err);

@@ -4,18 +4,25 @@
  * One byte per 512-byte card of the address space: 2^23 cards, 8 MiB, mapped at init with one
  * sgen_alloc_os_memory call (INTERNAL). On wasm32 that covers the whole 32-bit space exactly;
  * on 64-bit hosts the index keeps the low 23 bits of the card number (mono's overlapping cards),
- * so cards of addresses 4 GiB apart share a byte: a marked card may be scanned for nothing,
- * never missed. There is no shadow table and no overlap handling beyond that.
+ * so cards of addresses 4 GiB apart share a byte. A card may be shared on wasm32 too: regions
+ * that are not 512-byte aligned (large objects from the malloc backend) meet inside a card.
+ * Hence two rules, so that a mark is scanned for nothing at worst, never lost:
+ *  - a mark is cleared only once every region was scanned (not as it is read: the region that
+ *    shares the card may come later in the scan);
+ *  - memory new to the heap keeps the marks of its cards (it is touched, not cleared: the mark
+ *    may be another region's). A stale mark costs one scan of a card that holds no young
+ *    reference, and the next minor collection clears it.
  *
  *   the write barrier     storing a nursery reference into an object outside the nursery marks
  *                         the card of the slot (sgen_wbarrier_set);
  *   a minor collection    scans the marked cards of the major blocks and large objects only
  *                         (about 2 KiB of cards per MiB of heap), treats the slots in them as
- *                         roots, and clears them: after it no old-to-young reference is left
+ *                         roots, then clears them: after it no old-to-young reference is left
  *                         (every survivor is promoted);
- *   first touch           the cards of a block or large object are cleared (written) when it is
- *                         taken into use, before any scan reads them, so no card is read before
- *                         it was written: the table's untouched pages cost nothing (docs/sgen.md).
+ *   first touch           the cards of a block or large object are written (their values kept)
+ *                         when it is taken into use, before any scan reads them, so no card is
+ *                         read before it was written: the table's untouched pages cost nothing
+ *                         (docs/sgen.md).
  *
  * Invariant (checked by the verifier): every slot of an object outside the nursery that points
  * into the nursery lies in a marked card.
@@ -26,7 +33,18 @@
 #include <string.h>
 
 uint8_t *_sgen_cards;
+size_t _sgen_card_mask = SGEN_CARD_COUNT - 1;
+static unsigned card_bits = SGEN_CARD_COUNT_BITS;
 static uint64_t bytes_scanned;
+
+int
+sgen_set_card_bits_for_tests (unsigned bits)
+{
+	if (bits < 1 || bits > SGEN_CARD_COUNT_BITS)
+		return -1;
+	card_bits = bits;
+	return 0;
+}
 
 int
 _sgen_cards_init (char *err, size_t errlen)
@@ -36,6 +54,7 @@ _sgen_cards_init (char *err, size_t errlen)
 		snprintf (err, errlen, "cannot map the %u-byte card table: %s", SGEN_CARD_COUNT, sgen_last_error ());
 		return -1;
 	}
+	_sgen_card_mask = ((size_t) 1 << card_bits) - 1;
 	bytes_scanned = 0;
 	return 0;
 }
@@ -49,12 +68,28 @@ _sgen_cards_shutdown (void)
 }
 
 void
+_sgen_cards_touch (const void *start, size_t len)
+{
+	/* volatile: the write of the value just read is the point (the page is written). */
+	volatile uint8_t *cards = _sgen_cards;
+	uintptr_t a = (uintptr_t) start & ~(uintptr_t) (SGEN_CARD_SIZE - 1);
+	uintptr_t end = (uintptr_t) start + len;
+	for (; a < end; a += SGEN_CARD_SIZE) {
+		size_t i = _sgen_card_index ((const void *) a);
+		cards[i] = cards[i];
+	}
+}
+
+void
 _sgen_cards_clear (const void *start, size_t len)
 {
 	uintptr_t a = (uintptr_t) start & ~(uintptr_t) (SGEN_CARD_SIZE - 1);
 	uintptr_t end = (uintptr_t) start + len;
-	for (; a < end; a += SGEN_CARD_SIZE)
-		_sgen_cards[_sgen_card_index ((const void *) a)] = 0;
+	for (; a < end; a += SGEN_CARD_SIZE) {
+		uint8_t *card = &_sgen_cards[_sgen_card_index ((const void *) a)];
+		if (*card)
+			*card = 0;
+	}
 }
 
 void
@@ -67,7 +102,6 @@ _sgen_cards_scan (const void *start, size_t len, SgenCardFn fn, void *ctx)
 		uint8_t *card = &_sgen_cards[_sgen_card_index ((const void *) a)];
 		if (!*card)
 			continue;
-		*card = 0;
 		uintptr_t cs = a > lo ? a : lo, ce = a + SGEN_CARD_SIZE < end ? a + SGEN_CARD_SIZE : end;
 		fn ((char *) cs, (char *) ce, ctx);
 	}

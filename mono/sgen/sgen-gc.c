@@ -120,9 +120,12 @@ static void
 evacuate_nursery (void)
 {
 	_sgen_roots_foreach_slot (copy_slot, NULL);
-	/* The remembered set: the slots in marked cards of old objects (cleared as they are read). */
+	/* The remembered set: the slots in marked cards of old objects; the cards are cleared once
+	 * all were read (a card may be shared by two regions: sgen-cardtable.c). */
 	_sgen_major_scan_cards (copy_slot, NULL);
 	_sgen_los_scan_cards (copy_slot, NULL);
+	_sgen_major_clear_cards ();
+	_sgen_los_clear_cards ();
 	for (SgenObject *obj; (obj = _sgen_gray_pop ());)
 		SGEN_FOREACH_REF (obj, slot, copy_slot (slot, NULL););
 	_sgen_roots_update_weak (forward_weak, NULL);

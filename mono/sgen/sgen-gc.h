@@ -95,6 +95,10 @@ void sgen_walk_reachable (void (*fn) (SgenObject *obj, void *ctx), void *ctx);
 
 /* ---- For tests only ---- */
 void sgen_set_write_barrier_enabled_for_tests (bool enabled);
+/* From the next sgen_init on, cards are indexed by the low `bits` bits of the card number
+ * (1..23; 23, the default, covers wasm32's space): with few bits, regions 512 << bits bytes
+ * apart share cards all the time, as on 64-bit hosts rarely. Returns -1 for other values. */
+int sgen_set_card_bits_for_tests (unsigned bits);
 /* Is p inside the nursery, an in-use major block, or the start of a large object? */
 bool sgen_ptr_in_heap (const void *p);
 bool sgen_ptr_in_nursery (const void *p);

@@ -117,6 +117,8 @@ int _sgen_major_check (bool expensive);
 /* The minor collection's remembered set: fn for every slot in a marked card of an in-use
  * block (the cards are cleared). */
 void _sgen_major_scan_cards (void (*fn) (void **slot, void *ctx), void *ctx);
+/* Clears the cards of the blocks in use: after every scan of a minor collection. */
+void _sgen_major_clear_cards (void);
 /* Bytes per block (SGEN_MIN_BLOCK_SIZE or the backend's page, whichever is larger). */
 size_t _sgen_major_block_size (void);
 void _sgen_major_fill_stats (SgenStats *out);
@@ -144,6 +146,7 @@ void _sgen_los_fill_stats (SgenStats *out);
 int _sgen_los_check (void);
 /* As _sgen_major_scan_cards, for the reference arrays of the large object space. */
 void _sgen_los_scan_cards (void (*fn) (void **slot, void *ctx), void *ctx);
+void _sgen_los_clear_cards (void);
 
 /* ---- sgen-cardtable.c: the remembered set, one byte per 512-byte card ---- */
 #define SGEN_CARD_BITS 9
@@ -151,12 +154,13 @@ void _sgen_los_scan_cards (void (*fn) (void **slot, void *ctx), void *ctx);
 #define SGEN_CARD_COUNT_BITS 23
 #define SGEN_CARD_COUNT (1u << SGEN_CARD_COUNT_BITS)
 extern uint8_t *_sgen_cards;
+extern size_t _sgen_card_mask;   /* SGEN_CARD_COUNT - 1; fewer bits only in tests */
 extern bool _sgen_barrier_enabled;
 /* The card of an address: its card number, masked to the table (overlapping on 64-bit). */
 static inline size_t
 _sgen_card_index (const void *p)
 {
-	return (size_t) (((uintptr_t) p >> SGEN_CARD_BITS) & (SGEN_CARD_COUNT - 1));
+	return (size_t) (((uintptr_t) p >> SGEN_CARD_BITS) & _sgen_card_mask);
 }
 static inline void
 _sgen_card_mark (const void *slot)
@@ -170,10 +174,13 @@ _sgen_card_marked (const void *p)
 }
 int _sgen_cards_init (char *err, size_t errlen);
 void _sgen_cards_shutdown (void);
-/* Clears the cards of [start, start + len): writes them, so a later scan reads written memory. */
+/* Writes the cards of [start, start + len) keeping their values: memory new to the heap, whose
+ * cards a later scan will read (first touch). A mark found there may be another region's. */
+void _sgen_cards_touch (const void *start, size_t len);
+/* Clears the marked cards of [start, start + len): once every region was scanned. */
 void _sgen_cards_clear (const void *start, size_t len);
-/* For every marked card of [start, start + len): clears it and calls fn with the part of the
- * range the card covers. */
+/* For every marked card of [start, start + len): calls fn with the part of the range the card
+ * covers. Reads the cards only (a card may be shared: see sgen-cardtable.c). */
 typedef void (*SgenCardFn) (char *from, char *to, void *ctx);
 void _sgen_cards_scan (const void *start, size_t len, SgenCardFn fn, void *ctx);
 /* Cards read by scans, in total (the minor collections' card work). */

@@ -62,7 +62,7 @@ _sgen_los_alloc (size_t size)
 	h->obj_size = size;
 	h->obj = obj_of (h);
 	/* Its cards are written before any minor collection reads them (sgen-cardtable.c). */
-	_sgen_cards_clear (h->obj, size);
+	_sgen_cards_touch (h->obj, size);
 	if (los.count == los.cap) {
 		size_t cap = los.cap ? 2 * los.cap : 64;
 		los.objs = _sgen_internal_realloc (los.objs, los.cap * sizeof (LosHeader *), cap * sizeof (LosHeader *));
@@ -132,6 +132,13 @@ _sgen_los_scan_cards (void (*fn) (void **slot, void *ctx), void *ctx)
 		CardScan cs = { obj, fn, ctx };
 		_sgen_cards_scan (obj, los.objs[i]->obj_size, scan_card_of_array, &cs);
 	}
+}
+
+void
+_sgen_los_clear_cards (void)
+{
+	for (size_t i = 0; i < los.count; i++)
+		_sgen_cards_clear (obj_of (los.objs[i]), los.objs[i]->obj_size);
 }
 
 void

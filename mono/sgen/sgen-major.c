@@ -218,7 +218,7 @@ take_block (uint8_t cls)
 	if (blk->state == BLOCK_EMPTY)
 		memset (blk->base, 0, (size_t) blk->high_water * blk->slot_size);
 	/* Its cards are written before any minor collection reads them (sgen-cardtable.c). */
-	_sgen_cards_clear (blk->base, major.block_size);
+	_sgen_cards_touch (blk->base, major.block_size);
 	blk->state = BLOCK_IN_USE;
 	blk->size_class = cls;
 	blk->slot_size = class_sizes[cls];
@@ -480,8 +480,8 @@ scan_card_of_block (char *from, char *to, void *ctx)
 void
 _sgen_major_scan_cards (void (*fn) (void **slot, void *ctx), void *ctx)
 {
-	/* Promotions may add batches meanwhile: their blocks' cards are clear, and the loop reads
-	 * the array afresh each time. */
+	/* Promotions may add batches meanwhile: their blocks hold no young references, and the
+	 * loop reads the array afresh each time. */
 	for (size_t bi = 0; bi < major.nbatches; bi++) {
 		for (uint32_t i = 0; i < major.batches[bi]->nblocks; i++) {
 			Block *blk = &major.batches[bi]->blocks[i];
@@ -489,6 +489,18 @@ _sgen_major_scan_cards (void (*fn) (void **slot, void *ctx), void *ctx)
 				continue;
 			CardScan cs = { blk, fn, ctx };
 			_sgen_cards_scan (blk->base, (size_t) blk->high_water * blk->slot_size, scan_card_of_block, &cs);
+		}
+	}
+}
+
+void
+_sgen_major_clear_cards (void)
+{
+	for (size_t bi = 0; bi < major.nbatches; bi++) {
+		for (uint32_t i = 0; i < major.batches[bi]->nblocks; i++) {
+			Block *blk = &major.batches[bi]->blocks[i];
+			if (blk->state == BLOCK_IN_USE)
+				_sgen_cards_clear (blk->base, (size_t) blk->high_water * blk->slot_size);
 		}
 	}
 }
