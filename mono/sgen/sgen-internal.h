@@ -3,9 +3,10 @@
  *
  * Files: sgen-os.c (OS memory, accounting), sgen-memgov.c (when to collect, the heap limit),
  * sgen-object.c (vtables), sgen-nursery.c, sgen-major.c (with sgen-block-map.c and
- * sgen-records.c for its metadata), sgen-los.c, sgen-remset.c (write
- * barrier), sgen-roots.c (root ranges, handles), sgen-gray.c (the gray stack both collectors
- * use), sgen-verify.c, sgen-gc.c (collections and the public API).
+ * sgen-records.c for its metadata), sgen-los.c, sgen-cardtable.c (write barrier, remembered
+ * set), sgen-internal-alloc.c (metadata memory), sgen-roots.c (root ranges, handles),
+ * sgen-gray.c (the gray stack both collectors use), sgen-verify.c, sgen-gc.c (collections and
+ * the public API).
  *
  * Every function here runs on the mutator thread.
  */

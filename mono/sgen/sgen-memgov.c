@@ -1,7 +1,7 @@
 /*
  * sgen-memgov.c: the memory governor decides when to collect and enforces the heap limit.
  *
- * Minor collections run when the nursery is full (or the remembered set passes its soft limit).
+ * Minor collections run when the nursery is full.
  * A major collection runs when the old generation (major heap + LOS) has grown by its allowance
  * since the last major collection:
  *

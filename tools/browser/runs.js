@@ -17,7 +17,7 @@
 // pass all its TAP cases and have verify_errors == 0 in its final JSON.
 'use strict';
 
-const MMAP_MODES = ['on', 'off'];
+const MMAP_MODES = ['on', 'off', 'malloc'];
 
 const RUNS = [
   // The model-based random test of mwpm (tests/mwpm-model.c): fewer operations than under node.
@@ -32,7 +32,7 @@ const RUNS = [
   })),
   ...MMAP_MODES.map((m) => ({
     name: `sgen-stress-threads-mmap-${m}`, build: 'wasm-threads', program: 'tests/sgen-stress',
-    query: `mono-wasm-mmap=${m}&seed=7&threads=4&workloads=churn,large,fdr&json`, timeout: 300,
+    query: `mono-wasm-mmap=${m}&seed=7&threads=4&workloads=churn,large,fdr&sgen-verify&json`, timeout: 300,
     expect: { finalJson: true, threadReports: 4, minStats: m === 'on' ? { lock_contended: 1 } : {} },
   })),
   // The checks can fail: a damaged object (a test-only switch) must fail the page.
