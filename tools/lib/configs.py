@@ -37,6 +37,12 @@ CONFIGS = {c.name: c for c in [
            'emscripten with pthreads, one page pool (the pool lock, docs/pool.md)'),
     # Release builds for ./tools/bench and ./tools/demo (no test suite runs them).
     Config('wasm-release', 'emscripten', ('--buildtype=release',), {}, 'emscripten, release (benchmarks)'),
+    Config('wasm-pool-release', 'emscripten', ('--buildtype=release', '-Dshared_pool=true'), {},
+           'emscripten, one page pool, release (benchmarks)'),
+    Config('wasm-threads-release', 'emscripten', ('--buildtype=release', '-Dthreads=true'), {},
+           'emscripten with pthreads, release (benchmarks)'),
+    Config('wasm-pool-threads-release', 'emscripten', ('--buildtype=release', '-Dshared_pool=true', '-Dthreads=true'),
+           {}, 'emscripten with pthreads, one page pool, release (benchmarks)'),
     Config('native-release', None, ('--buildtype=release',), {'CC': 'gcc'}, 'gcc, release (benchmarks)'),
     Config('wasi', 'wasi', (), {}, 'clang 14 + wasi-libc, run by node:wasi, single-threaded'),
 ]}
@@ -51,6 +57,9 @@ SUITES = {
     # on the plain wasm build, whose ENOMEM is reported as the baseline (docs/pool.md).
     'pool': {'configs': ['wasm-pool', 'wasm-pool-threads'], 'runner': 'pool_baseline'},
     'wasi': {'configs': ['wasi']},
+    # Third-party programs (Boehm GC's tests, mimalloc's stress) over libc's mmap and over the
+    # drop-in (peers.py, docs/testing.md).
+    'peers': {'configs': [], 'runner': 'peers'},
     # The wasm programs in headless Chromium (docs/browser.md). 'builds' are built, not tested
     # with meson (the wasm suites do that): the runner serves them to the browser.
     'browser': {'configs': [], 'builds': ['wasm', 'wasm-threads'], 'runner': 'browser_suite'},

@@ -1,0 +1,341 @@
+"""The 'peers' suite of ./tools/test: third-party programs over the drop-in mmap (docs/testing.md,
+"Peers"; docs/drop-in.md, "Tested with").
+
+Two Debian source packages, pinned, fetched once with apt-get through private apt folders under
+build/peers/apt (a deb-src entry for Debian's archive; the system's apt configuration is not
+touched) and cached under build/peers/src:
+  - libgc 1:8.2.2-3 (Boehm GC, bdwgc): its heap comes from anonymous mmap on emscripten. Its own
+    test programs, built single-threaded with -sASYNCIFY (its stack scanning needs it).
+  - mimalloc 2.0.9+ds-2: test/test-stress.c in its USE_STD_MALLOC mode, over a dlmalloc of its
+    own that takes all its memory from mmap (tests/peers/peer-dlmalloc-config.h), 4 threads,
+    scale 200, 20 iterations, pthreads.
+Small patches of ours (tests/peers/*.patch) are applied at build time, as packagers do: a
+success line where a bdwgc test prints none, and test-stress checking pthread_create and
+counting the blocks it checked. Every program is linked twice: with libc's mmap and with the
+drop-in (libmwpm-mmap.a of the wasm / wasm-threads build), and with a --wrap counter of mmap and
+munmap (tests/peers/peer-count.c).
+
+A case passes when the program did its work: a bdwgc test printed its success line and made at
+least one mmap call; the stress printed that it checked its blocks and made at least 1,000 mmap
+calls. Over the drop-in, anything else (a crash, corruption, a failed munmap) fails the suite,
+except the pthreads memset hazard in dlmalloc's own code (docs/testing.md), which is recorded.
+Over libc's mmap a failure is a recorded result.
+"""
+import concurrent.futures
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import tarfile
+import time
+
+from build import TOP, build, build_dir
+from tally import Tally
+
+ROOT = os.path.join(TOP, 'build', 'peers')
+PEERS_SRC = os.path.join(TOP, 'tests', 'peers')
+EMENV = dict(os.environ, NODE_PATH='/usr/share/nodejs', EMSDK_PYTHON='/usr/bin/python3')
+NODE = ['node', '--no-experimental-fetch']
+ARCHIVE = 'deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm main'
+
+
+class Package:
+    def __init__(self, name, version, orig, folder, patch):
+        self.name, self.version, self.orig, self.folder, self.patch = name, version, orig, folder, patch
+
+    def src(self):
+        return os.path.join(ROOT, 'src', self.folder)
+
+
+BDWGC = Package('libgc', '1:8.2.2-3', 'libgc_8.2.2.orig.tar.gz', 'gc-8.2.2', 'bdwgc-8.2.2-success-lines.patch')
+MIMALLOC = Package('mimalloc', '2.0.9+ds-2', 'mimalloc_2.0.9+ds.orig.tar.xz', 'mimalloc-2.0.9+ds',
+                   'mimalloc-2.0.9-test-stress.patch')
+
+# bdwgc's test programs (tests/tests.am) and the lines that say each one did its work.
+BDWGC_TESTS = [
+    ('gctest', 'test.c', [r'Collector appears to work']),
+    ('huge', 'huge_test.c', [r'huge_test: passed']),
+    ('leak', 'leak_test.c', [r'Found \d+ leaked objects', r'leak_test: passed']),
+    ('middle', 'middle.c', [r'Final heap size is \d+']),
+    ('realloc', 'realloc_test.c', [r'realloc_test: passed']),
+    ('smash', 'smash_test.c', [r'smash_test: passed']),
+    ('disclaim', 'disclaim_test.c', [r'disclaim_test: passed']),
+    ('disclaim_bench', 'disclaim_bench.c', [r'no finalization:']),
+    ('weakmap', 'disclaim_weakmap_test.c', [r'\d+ added, \d+ found; \d+ removed']),
+]
+# bdwgc's configure defaults for this version (ENABLE_DISCLAIM, ALL_INTERIOR_POINTERS, ...).
+BDWGC_CFLAGS = ['-O2', '-w', '-DALL_INTERIOR_POINTERS', '-DENABLE_DISCLAIM', '-DGC_ATOMIC_UNCOLLECTABLE',
+                '-DNO_EXECUTE_PERMISSION']
+BDWGC_LINK = ['-sASYNCIFY', '-sASYNCIFY_STACK_SIZE=128000', '-sALLOW_MEMORY_GROWTH=1']
+STRESS_ARGS = ['4', '200', '20']   # threads, scale, iterations
+STRESS_LINK = ['-pthread', '-sPTHREAD_POOL_SIZE=5', '-sINITIAL_MEMORY=32MB', '-sALLOW_MEMORY_GROWTH=1',
+               '-sMAXIMUM_MEMORY=2GB', '-Wno-pthreads-mem-growth', '-sEXIT_RUNTIME=1', '--profiling-funcs']
+COUNT_LINK = ['-Wl,--wrap=mmap', '-Wl,--wrap=munmap', '--pre-js', os.path.join(PEERS_SRC, 'peer-report.js'),
+              '-sEXPORTED_FUNCTIONS=_main,_peer_count']
+MMAPS = ['libc', 'dropin']
+DROPIN = 'mono/utils/mwpm/dropin/libmwpm-mmap.a'
+TIMEOUT = 300
+
+
+class PeerError(Exception):
+    pass
+
+
+# ---- sources ----
+
+def apt(*args):
+    """apt-get with private folders under build/peers/apt (sources list, lists, cache)."""
+    d = os.path.join(ROOT, 'apt')
+    for sub in ('lists/partial', 'cache/archives/partial'):
+        os.makedirs(os.path.join(d, sub), exist_ok=True)
+    with open(os.path.join(d, 'sources.list'), 'w') as f:
+        f.write(ARCHIVE + '\n')
+    opts = ['-o', f'Dir::Etc::SourceList={d}/sources.list', '-o', 'Dir::Etc::SourceParts=-',
+            '-o', f'Dir::State::Lists={d}/lists', '-o', f'Dir::Cache={d}/cache', '-o', 'Debug::NoLocking=1',
+            '-o', 'APT::Sandbox::User=root']
+    return subprocess.run(['apt-get', '-q'] + opts + list(args), capture_output=True, text=True,
+                          cwd=os.path.join(ROOT, 'downloads'), timeout=600)
+
+
+def fetch():
+    """The pinned source packages under build/peers/downloads, downloaded once."""
+    dl = os.path.join(ROOT, 'downloads')
+    os.makedirs(dl, exist_ok=True)
+    if all(os.path.exists(os.path.join(dl, p.orig)) for p in (BDWGC, MIMALLOC)):
+        return
+    r = apt('update')
+    if r.returncode == 0:
+        r = apt('source', '--download-only', f'{BDWGC.name}={BDWGC.version}', f'{MIMALLOC.name}={MIMALLOC.version}')
+    missing = [p.orig for p in (BDWGC, MIMALLOC) if not os.path.exists(os.path.join(dl, p.orig))]
+    if r.returncode != 0 or missing:
+        raise PeerError('cannot fetch the source packages libgc 1:8.2.2-3 and mimalloc 2.0.9+ds-2 from '
+                        f'Debian\'s archive (nothing cached in {os.path.relpath(dl, TOP)}): '
+                        + (r.stderr.strip().splitlines() or ['?'])[-1])
+
+
+def digest(*paths):
+    h = hashlib.sha256()
+    for p in paths:
+        with open(p, 'rb') as f:
+            h.update(f.read())
+    return h.hexdigest()[:16]
+
+
+def unpack(pkg):
+    """The package's upstream sources with our patch applied, again when the patch changed."""
+    tarball = os.path.join(ROOT, 'downloads', pkg.orig)
+    patch = os.path.join(PEERS_SRC, pkg.patch)
+    stamp = os.path.join(pkg.src(), '.peers-stamp')
+    want = digest(tarball, patch)
+    if os.path.exists(stamp) and open(stamp).read() == want:
+        return
+    shutil.rmtree(pkg.src(), ignore_errors=True)
+    os.makedirs(os.path.join(ROOT, 'src'), exist_ok=True)
+    with tarfile.open(tarball) as t:
+        t.extractall(os.path.join(ROOT, 'src'))
+    r = subprocess.run(['patch', '-p1', '-i', patch], cwd=pkg.src(), capture_output=True, text=True)
+    if r.returncode != 0:
+        raise PeerError(f'{pkg.patch} does not apply to {pkg.folder}: {r.stdout[-500:]}{r.stderr[-500:]}')
+    with open(stamp, 'w') as f:
+        f.write(want)
+
+
+# ---- builds ----
+
+def emcc(out, inputs, flags, deps=()):
+    """emcc flags inputs -o out, unless out is newer than every input and was made with these
+    flags."""
+    stamp = out + '.flags'
+    cmd = ['emcc'] + list(flags) + list(inputs) + ['-o', out]
+    key = ' '.join(cmd)
+    newest = max(os.path.getmtime(p) for p in list(inputs) + list(deps) if os.path.exists(p))
+    if os.path.exists(out) and os.path.exists(stamp) and open(stamp).read() == key and os.path.getmtime(out) >= newest:
+        return out
+    r = subprocess.run(cmd, env=EMENV, capture_output=True, text=True, cwd=os.path.dirname(out))
+    if r.returncode != 0:
+        raise PeerError(f'emcc failed for {os.path.relpath(out, TOP)}: {r.stderr[-1500:]}')
+    with open(stamp, 'w') as f:
+        f.write(key)
+    return out
+
+
+def em_root():
+    r = subprocess.run(['em-config', 'EMSCRIPTEN_ROOT'], env=EMENV, capture_output=True, text=True)
+    return r.stdout.strip()
+
+
+def mmap_link(mmap, threads):
+    """What links the mmap of a variant: nothing for libc's, the drop-in archive whole."""
+    if mmap == 'libc':
+        return [], []
+    lib = os.path.join(build_dir('wasm-threads' if threads else 'wasm'), DROPIN)
+    return ['-Wl,--whole-archive', lib, '-Wl,--no-whole-archive'], [lib]
+
+
+def build_objects():
+    """The objects every program shares: bdwgc (one file, extra/gc.c), the counter, dlmalloc."""
+    obj = os.path.join(ROOT, 'obj')
+    os.makedirs(obj, exist_ok=True)
+    g = BDWGC.src()
+    count = os.path.join(PEERS_SRC, 'peer-count.c')
+    cfg = os.path.join(PEERS_SRC, 'peer-dlmalloc-config.h')
+    stress = os.path.join(MIMALLOC.src(), 'test', 'test-stress.c')
+    jobs = [
+        (os.path.join(obj, 'gc.o'), [os.path.join(g, 'extra', 'gc.c')], BDWGC_CFLAGS + ['-I' + g + '/include', '-c'], []),
+        (os.path.join(obj, 'count-st.o'), [count], ['-O2', '-c'], []),
+        (os.path.join(obj, 'count-mt.o'), [count], ['-O2', '-pthread', '-c'], []),
+        (os.path.join(obj, 'dlmalloc-mt.o'), [os.path.join(em_root(), 'system', 'lib', 'dlmalloc.c')],
+         ['-O2', '-pthread', '-w', '-U__EMSCRIPTEN__', '-include', cfg, '-c'], [cfg]),
+        (os.path.join(obj, 'test-stress-mt.o'), [stress], ['-O2', '-pthread', '-w', '-DUSE_STD_MALLOC', '-c'], []),
+    ]
+    parallel([lambda j=j: emcc(j[0], j[1], j[2], j[3]) for j in jobs])
+
+
+def parallel(fns):
+    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as ex:
+        return [f.result() for f in [ex.submit(fn) for fn in fns]]
+
+
+class Case:
+    def __init__(self, program, mmap, js, args, success, min_mmaps, threads):
+        self.program, self.mmap, self.js, self.args = program, mmap, js, args
+        self.success, self.min_mmaps, self.threads = success, min_mmaps, threads
+
+    def name(self):
+        return f'{self.program} ({self.mmap})'
+
+
+def link_cases():
+    """Links every program with each mmap; returns the cases in running order."""
+    obj = os.path.join(ROOT, 'obj')
+    out = os.path.join(ROOT, 'bin')
+    os.makedirs(out, exist_ok=True)
+    cases, jobs = [], []
+    for mmap in MMAPS:
+        extra, deps = mmap_link(mmap, False)
+        for name, src, success in BDWGC_TESTS:
+            js = os.path.join(out, f'bdwgc-{name}-{mmap}.js')
+            inputs = [os.path.join(BDWGC.src(), 'tests', src), os.path.join(obj, 'gc.o'), os.path.join(obj, 'count-st.o')]
+            flags = ['-O2', '-w', '-I' + BDWGC.src() + '/include'] + extra + COUNT_LINK + BDWGC_LINK
+            jobs.append(lambda js=js, inputs=inputs, flags=flags, deps=deps: emcc(js, inputs, flags, deps))
+            cases.append(Case(f'bdwgc {name}', mmap, js, [], success, 1, False))
+    for mmap in MMAPS:
+        extra, deps = mmap_link(mmap, True)
+        js = os.path.join(out, f'mimalloc-stress-{mmap}.js')
+        inputs = [os.path.join(obj, n) for n in ('test-stress-mt.o', 'dlmalloc-mt.o', 'count-mt.o')]
+        flags = ['-O2', '-pthread'] + extra + COUNT_LINK + STRESS_LINK
+        jobs.append(lambda js=js, inputs=inputs, flags=flags, deps=deps: emcc(js, inputs, flags, deps))
+        cases.append(Case('mimalloc test-stress', mmap, js, STRESS_ARGS, [r'test-stress: [1-9]\d* blocks checked'],
+                          1000, True))
+    parallel(jobs)
+    return cases
+
+
+def prepare():
+    """Sources, the drop-in libraries, objects and programs: the cases to run."""
+    fetch()
+    unpack(BDWGC)
+    unpack(MIMALLOC)
+    build('wasm', [DROPIN])
+    build('wasm-threads', [DROPIN])
+    build_objects()
+    return link_cases()
+
+
+# ---- runs ----
+
+COUNTS = re.compile(r'^PEER-COUNTS (\{.*\})$', re.M)
+OOB = 'memory access out of bounds'
+# The trap's first frames: a bulk memory operation called from dlmalloc (the pthreads hazard).
+HAZARD = re.compile(r'RuntimeError: memory access out of bounds\s+at (?:memset|memcpy|memmove)\b[^\n]*\n\s+at dl\w+')
+
+
+def run_case(case):
+    """Runs one program; returns its result record."""
+    t0 = time.monotonic()
+    try:
+        p = subprocess.run(NODE + [case.js] + case.args, capture_output=True, text=True, timeout=TIMEOUT,
+                           cwd=os.path.dirname(case.js))
+        out, rc = p.stdout + p.stderr, p.returncode
+    except subprocess.TimeoutExpired as e:
+        out, rc = (e.stdout or b'').decode(errors='replace') if isinstance(e.stdout, bytes) else (e.stdout or ''), 'timeout'
+    secs = time.monotonic() - t0
+    m = COUNTS.search(out)
+    counts = json.loads(m.group(1)) if m else {}
+    missing = [s for s in case.success if not re.search(s, out)]
+    problems = []
+    if rc != 0:
+        problems.append(f'exit {rc}')
+    if missing:
+        problems.append('no line ' + ', '.join(repr(s) for s in missing))
+    if counts.get('mmap', 0) < case.min_mmaps:
+        problems.append(f'{counts.get("mmap", 0)} mmap calls (at least {case.min_mmaps} expected)')
+    if counts.get('munmap_failed', 0):
+        problems.append(f'{counts["munmap_failed"]} failed munmap calls')
+    if 'corruption' in out:
+        problems.append('memory corruption reported')
+    hazard = bool(problems) and case.threads and HAZARD.search(out) is not None
+    return {'program': case.program, 'mmap': case.mmap, 'ok': not problems, 'problems': problems,
+            'hazard': hazard, 'oob': OOB in out, 'seconds': secs, 'counts': counts, 'tail': out[-1500:] if problems else ''}
+
+
+def describe(r):
+    c = r['counts']
+    mem = f'{c["memory"] / 2**20:.1f} MiB' if c.get('memory', -1) >= 0 else '?'
+    return (f'{r["seconds"]:.1f} s, mmap {c.get("mmap", "?")} ({c.get("mmap_failed", "?")} failed), '
+            f'munmap {c.get("munmap", "?")} ({c.get("munmap_failed", "?")} failed), memory {mem}')
+
+
+def judge(r, t):
+    """Counts one result: over the drop-in a failure fails (the memset hazard in dlmalloc is
+    recorded); over libc's mmap every outcome is recorded."""
+    name = f'{r["program"]} ({r["mmap"]})'
+    if r['ok']:
+        print(f'ok   {name}: {describe(r)}', flush=True)
+        t.ok()
+    elif r['mmap'] == 'libc' or r['hazard']:
+        why = 'the pthreads memset hazard in dlmalloc' if r['hazard'] else 'recorded, libc\'s mmap'
+        print(f'ok   {name}: {why}: {"; ".join(r["problems"])}: {describe(r)}', flush=True)
+        t.ok()
+    else:
+        print(f'FAIL {name}: {"; ".join(r["problems"])}: {describe(r)}\n{r["tail"]}', flush=True)
+        t.fail(f'peers: {name}: {"; ".join(r["problems"])}')
+
+
+def run(args):
+    t = Tally()
+    start = time.monotonic()
+    try:
+        print('[peers] sources, drop-in builds and links', flush=True)
+        cases = prepare()
+    except (PeerError, SystemExit) as e:
+        print(f'[peers] {e}', flush=True)
+        t.fail(f'peers: {e}')
+        return t
+    print(f'[peers] {len(cases)} programs linked ({time.monotonic() - start:.0f} s)', flush=True)
+    results = []
+    for case in cases:
+        r = run_case(case)
+        results.append(r)
+        judge(r, t)
+    check_the_checks(cases, t)
+    with open(os.path.join(ROOT, 'results.json'), 'w') as f:
+        json.dump(results, f, indent=1)
+    return t
+
+
+def check_the_checks(cases, t):
+    """The pass criteria can fail: the stress over the drop-in at scale 1 for one iteration makes
+    far fewer than 1,000 mmap calls and must be judged as not having done its work."""
+    stress = next(c for c in cases if c.threads and c.mmap == 'dropin')
+    small = Case(stress.program, stress.mmap, stress.js, ['4', '1', '1'], stress.success, stress.min_mmaps, True)
+    r = run_case(small)
+    name = 'the criteria reject a stress run that did too little'
+    if r['ok']:
+        print(f'FAIL {name}: judged ok ({describe(r)})', flush=True)
+        t.fail(f'peers: {name}')
+    else:
+        print(f'ok   {name}: {"; ".join(r["problems"])}', flush=True)
+        t.ok()
