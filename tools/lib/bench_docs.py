@@ -1,0 +1,256 @@
+"""What ./tools/bench reports (bench.py measures): the targets table, the plots and
+docs/benchmarks.md, all from the result dictionary of one run."""
+import csv
+import os
+
+import bench_defs as defs
+from build import TOP
+
+
+# ---- targets ----
+
+def _row(result, src, th, w, key):
+    return result.get(src, {}).get(th, {}).get(w, {}).get(key, {})
+
+
+def ratio_of(src, th, w, key, other):
+    return lambda r: _row(r, src, th, w, key).get('ratios', {}).get(other, {}).get('median')
+
+
+def mwpm_value(src, th, w, key):
+    return lambda r: _row(r, src, th, w, key).get('values', {}).get('mwpm', {}).get('median')
+
+
+def targets():
+    """(text, getter, limit, at_least): the targets of docs/benchmarks.md, per place and build."""
+    out = []
+    for src, where in (('summary', 'node'), ('browser', 'Chromium')):
+        for th, label in defs.THREADINGS.items():
+            tag = f'{where}, {label}'
+            out += [(f'startup time, mwpm/libc <= 0.7 ({tag})', ratio_of(src, th, 'startup', 'run_ms', 'libc'), 0.7, False),
+                    (f'startup time, mwpm/malloc <= 0.8 ({tag})', ratio_of(src, th, 'startup', 'run_ms', 'malloc'), 0.8, False),
+                    (f'steady time, mwpm/libc <= 1.0 ({tag})', ratio_of(src, th, 'steady', 'run_ms', 'libc'), 1.0, False),
+                    (f'steady time, mwpm/malloc <= 1.0 ({tag})', ratio_of(src, th, 'steady', 'run_ms', 'malloc'), 1.0, False)]
+    for th, label in defs.THREADINGS.items():
+        tag = f'node, {label}'
+        s = 'summary'
+        out += [(f'startup: bytes zeroed by the page layer / bytes mapped, mwpm <= 0.01 ({tag})',
+                 mwpm_value(s, th, 'startup', 'zeroed_share'), 0.01, False),
+                (f'startup: final linear memory, mwpm/malloc <= 0.9 ({tag})',
+                 ratio_of(s, th, 'startup', 'linear_memory_final', 'malloc'), 0.9, False),
+                (f'fill-drop-refill: final linear memory, mwpm/malloc <= 0.9 ({tag})',
+                 ratio_of(s, th, 'fill-drop-refill', 'linear_memory_final', 'malloc'), 0.9, False),
+                (f'fill-drop-refill: final linear memory, mwpm/libc <= 0.9 ({tag})',
+                 ratio_of(s, th, 'fill-drop-refill', 'linear_memory_final', 'libc'), 0.9, False),
+                (f'whole run: final linear memory / peak GC memory, mwpm <= 1.25 ({tag})',
+                 mwpm_value(s, th, 'whole-run', 'linear_over_gc_peak'), 1.25, False),
+                (f'whole run: mwpm pages in use / held >= 0.9 ({tag})',
+                 mwpm_value(s, th, 'whole-run', 'in_use_over_controlled'), 0.9, True),
+                (f'page layer alone: time, mwpm/libc <= 0.35 ({tag})',
+                 ratio_of(s, th, 'pagelayer', 'elapsed_ms', 'libc'), 0.35, False)]
+    return out
+
+
+def check_targets(result):
+    rows = []
+    for text, get, limit, at_least in targets():
+        v = get(result)
+        if v is None:
+            rows.append((text, 'not measured', None))
+        else:
+            rows.append((text, f'{v:.3f}', v >= limit if at_least else v <= limit))
+    lat = (result.get('latency') or {}).get('wasm-release')
+    if lat:
+        at32 = [r for r in lat['results'] if 30000 <= r['pages'] <= 34000]
+        if at32:
+            worst = max(r['ns_per_pair'] for r in at32)
+            rows.append(('page manager: alloc/free pair at 32k pages <= 500 ns (wasm, every fragmentation)',
+                         f'{worst:.0f} ns (worst level)', worst <= 500))
+    return rows
+
+
+# ---- plots ----
+
+def save(plt, fig, path):
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def ratio_bars(summary):
+    """(label, {other: (median, min, max)}) for every time or memory metric."""
+    bars = []
+    for w, metrics in summary.items():
+        for row in metrics.values():
+            if row['unit'] in ('ms', 'B') and row['ratios']:
+                bars.append((f'{w}\n{row["label"]}', {o: (r['median'], r['min'], r['max'])
+                                                     for o, r in row['ratios'].items()}))
+    return bars
+
+
+def plot_ratios(plt, result, stem):
+    ths = [th for th in defs.THREADINGS if result['summary'].get(th)]
+    if not ths:
+        return []
+    fig, axes = plt.subplots(len(ths), 1, figsize=(12, 4.2 * len(ths)), squeeze=False)
+    colors = {'pool': '#6a9f58', 'libc': '#3b6ea8', 'malloc': '#c8733a'}
+    for ax, th in zip(axes[:, 0], ths):
+        bars = ratio_bars(result['summary'][th])
+        width = 0.8 / len(defs.OTHERS)
+        for i, o in enumerate(defs.OTHERS):
+            xs = [j + (i - 1) * width for j in range(len(bars))]
+            vals = [b[1].get(o, (0, 0, 0)) for b in bars]
+            ax.bar(xs, [v[0] for v in vals], width, color=colors[o], label=f'mwpm / {o}')
+            ax.errorbar(xs, [v[0] for v in vals], yerr=[[v[0] - v[1] for v in vals], [v[2] - v[0] for v in vals]],
+                        fmt='none', ecolor='black', capsize=2, linewidth=0.7)
+        ax.axhline(1.0, color='grey', linewidth=0.8, linestyle='--')
+        ax.set_xticks(range(len(bars)))
+        ax.set_xticklabels([b[0] for b in bars], fontsize=6.5)
+        ax.set_ylabel('ratio of medians (whiskers: min-max)')
+        ax.set_title(f'mwpm against the others, wasm under node, {defs.THREADINGS[th]}')
+        ax.legend(fontsize=7)
+    return [save(plt, fig, stem + '-ratios.png')]
+
+
+def plot_latency(plt, result, stem):
+    lat = result.get('latency') or {}
+    if not lat:
+        return []
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for cfg, data in lat.items():
+        for lv in sorted({r['frag'] for r in data['results']}):
+            pts = sorted((r['pages'], r['ns_per_pair'], r['ns_min'], r['ns_max']) for r in data['results'] if r['frag'] == lv)
+            ax.errorbar([p[0] for p in pts], [p[1] for p in pts], yerr=[[p[1] - p[2] for p in pts], [p[3] - p[1] for p in pts]],
+                        marker='o', capsize=3, label=f'{cfg.split("-")[0]}, {lv:.0%} in use')
+    ax.set_xscale('log')
+    ax.set_xlabel('managed pages')
+    ax.set_ylabel('ns per alloc/free pair (median)')
+    ax.axhline(500, color='grey', linestyle='--', linewidth=0.8)
+    ax.legend(fontsize=7)
+    ax.set_title('mwpm alloc/free latency')
+    return [save(plt, fig, stem + '-latency.png')]
+
+
+def plot_traces(plt, result, stem):
+    traces = {m: rows for m, rows in (result.get('traces') or {}).items() if rows}
+    if not traces:
+        return []
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    for mode, rows in traces.items():
+        t = [r['time_ms'] for r in rows]
+        line, = ax.plot(t, [r['linear_memory'] / 2**20 for r in rows], label=f'{mode}: linear memory')
+        ax.plot(t, [r['os_bytes_live'] / 2**20 for r in rows], linestyle=':', color=line.get_color(),
+                label=f'{mode}: GC memory live')
+    ax.set_xlabel('ms')
+    ax.set_ylabel('MiB')
+    ax.legend(fontsize=7, ncol=2)
+    ax.set_title('fill-drop-refill, single-threaded: memory over time')
+    return [save(plt, fig, stem + '-memory.png')]
+
+
+def plots(result, stem):
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    return plot_ratios(plt, result, stem) + plot_latency(plt, result, stem) + plot_traces(plt, result, stem)
+
+
+def read_trace(path):
+    """--memory-trace output: CSV with a header (time_ms, phase, linear_memory, ...); numbers as
+    floats, other fields as text."""
+    if not os.path.exists(path):
+        return []
+
+    def value(v):
+        try:
+            return float(v)
+        except (TypeError, ValueError):
+            return v
+    with open(path, newline='') as f:
+        return [{k.strip(): value(v) for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+# ---- docs/benchmarks.md ----
+
+def ratio_cell(r):
+    return f'{r["median"]:.3f} ({r["min"]:.2f}-{r["max"]:.2f})' if r else '-'
+
+
+def table(metrics):
+    """Markdown: metric | each variant's median | mwpm/X (min-max of the rounds)."""
+    head = ['metric'] + [v.name for v in defs.VARIANTS] + [f'mwpm/{o}' for o in defs.OTHERS]
+    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    for row in metrics.values():
+        cells = [defs.fmt(row['values'].get(v.name, {}).get('median'), row['unit']) for v in defs.VARIANTS]
+        cells += [ratio_cell(row['ratios'].get(o)) for o in defs.OTHERS]
+        lines.append('| ' + ' | '.join([row['label']] + cells) + ' |')
+    return lines
+
+
+def workload_sections(summary, where):
+    lines = []
+    for w in defs.WORKLOADS:
+        per = {th: summary[th][w.name] for th in defs.THREADINGS if w.name in summary.get(th, {})}
+        if not per:
+            continue
+        lines += [f'### {w.name} ({where})', '', w.about + '.', '']
+        for th, metrics in per.items():
+            lines += [f'{defs.THREADINGS[th]}:', ''] + table(metrics) + ['']
+    return lines
+
+
+def header(result, rows, cmdline):
+    lines = ['# Benchmarks', '',
+             'Generated by `./tools/bench` (tools/lib/bench.py, bench_docs.py); rerun it to refresh this page.',
+             'Every number comes from one run of that command: each workload ran as separate processes, the',
+             'variants in alternation (A B C D A B C D ...); values are medians, ratios are mwpm/X of the',
+             'medians with the min-max of the per-round ratios in parentheses. What the numbers mean, with',
+             'profiles: [performance.md](performance.md).', '',
+             f'- command: `{cmdline}`', f'- date: {result["date"]}', f'- machine: {result["machine"]}',
+             f'- repetitions: {result["reps"]} per variant under node, '
+             f'{max(2, result["reps"] // 2)} in Chromium', '',
+             '| variant | what the GC takes its memory from |', '|---|---|']
+    lines += [f'| {v.name} | {v.about} |' for v in defs.VARIANTS]
+    lines += ['', 'Each variant runs in a single-threaded build and in a pthreads build (`-pthread`,',
+              '64 MiB initial memory: meson.build) of the same sources, release (`-O3`).', '',
+              '## Targets', '', '| target | measured | met |', '|---|---|---|']
+    lines += [f'| {t} | {v} | {"yes" if ok else ("no" if ok is False else "-")} |' for t, v, ok in rows]
+    return lines + ['']
+
+
+def extra_sections(result):
+    lines = []
+    ft = result.get('firsttouch')
+    if ft:
+        lines += ['## Fresh memory on this machine', '',
+                  'tests/bench/bench-firsttouch.c, 64 MiB grown with sbrk, no page layer involved (median):', '',
+                  '| grow | first write to every 4 KiB page | per page | memset of the same 64 MiB afterwards |',
+                  '|---|---|---|---|',
+                  f'| {ft["grow_ms"]:.1f} ms | {ft["first_touch_ms"]:.1f} ms | {ft["first_touch_us_per_page"]:.2f} us | '
+                  f'{ft["memset_ms"]:.1f} ms |', '']
+    lat = result.get('latency') or {}
+    if lat:
+        lines += ['## Page-manager latency', '',
+                  'tests/bench/bench-mwpm.c (docs/mwpm.md describes the layout): ns per alloc/free pair of 1-32 pages.', '',
+                  '| build | managed pages | in use | ns/pair (median) | min - max | tree visits/pair |', '|---|---|---|---|---|---|']
+        for cfg, data in lat.items():
+            lines += [f'| {cfg} | {r["pages"]} | {r["frag"]:.0%} | {r["ns_per_pair"]:.0f} | '
+                      f'{r["ns_min"]:.0f} - {r["ns_max"]:.0f} | {r["visits_per_pair"]:.1f} |' for r in data['results']]
+        lines.append('')
+    return lines
+
+
+def write_docs(result, files, rows, cmdline):
+    lines = header(result, rows, cmdline)
+    lines += ['## Workloads under node', ''] + workload_sections(result['summary'], 'node')
+    if result.get('browser'):
+        lines += ['## In headless Chromium', '',
+                  "The same programs in Debian's chromium driven by tools/browser-test, one fresh browser per page.", '']
+        lines += workload_sections(result['browser'], 'Chromium')
+    lines += extra_sections(result)
+    if files:
+        lines += ['## Plots', ''] + [f'![{os.path.basename(f)}]({os.path.relpath(f, os.path.join(TOP, "docs"))})'
+                                     for f in files] + ['']
+    with open(os.path.join(TOP, 'docs', 'benchmarks.md'), 'w') as f:
+        f.write('\n'.join(lines))
