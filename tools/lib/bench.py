@@ -194,6 +194,39 @@ def run_firsttouch(args, log):
     return out
 
 
+def run_peers(args, log):
+    """mimalloc's test-stress over libc's mmap and over the drop-in (the peers suite's programs),
+    alternated; a run that traps with the pthreads memset hazard is counted, not measured."""
+    import peers
+    cases = {c.mmap: c for c in peers.prepare() if c.threads}
+    rounds, hazards, failures = [], {m: 0 for m in peers.MMAPS}, {m: 0 for m in peers.MMAPS}
+    reps = max(args.reps, 5)
+    for rep in range(reps):
+        rnd = {}
+        for m in peers.MMAPS:
+            r = peers.run_case(cases[m])
+            if r['ok']:
+                rnd[m] = {'seconds': r['seconds'], 'memory': r['counts']['memory'], 'mmap': r['counts']['mmap'],
+                          'munmap': r['counts']['munmap']}
+            elif r['hazard']:
+                hazards[m] += 1
+            else:
+                failures[m] += 1
+                log(f'  peers stress ({m}) failed: {"; ".join(r["problems"])}')
+        rounds.append(rnd)
+        log(f'  peers stress {rep + 1}/{reps}: ' + ', '.join(
+            f'{m} {rnd[m]["seconds"]:.2f} s' if m in rnd else f'{m} -' for m in peers.MMAPS))
+    out = {'runs': rounds, 'hazards': hazards, 'failures': failures, 'reps': reps, 'metrics': {}}
+    for key in ('seconds', 'memory', 'mmap', 'munmap'):
+        vals = {m: [r[m][key] for r in rounds if m in r] for m in peers.MMAPS}
+        per = [r['dropin'][key] / r['libc'][key] for r in rounds if 'dropin' in r and 'libc' in r and r['libc'][key]]
+        out['metrics'][key] = {m: stats(v) for m, v in vals.items() if v}
+        if per and all(vals.values()):
+            out['metrics'][key]['ratio'] = {'median': statistics.median(vals['dropin']) / statistics.median(vals['libc']),
+                                            'min': min(per), 'max': max(per)}
+    return out
+
+
 def machine():
     cpu = ''
     try:
@@ -210,7 +243,7 @@ def parse_args(argv):
     ap.add_argument('--quick', action='store_true', help='fewer repetitions and smaller scales')
     ap.add_argument('--reps', type=int, help='repetitions per variant (default 11, quick 3)')
     ap.add_argument('--only', help='comma-separated workloads (' + ', '.join(w.name for w in WORKLOADS) +
-                    ', firsttouch, latency, browser)')
+                    ', firsttouch, latency, browser, peers)')
     ap.add_argument('--threading', default='st,mt', help='st, mt or st,mt (default): which builds')
     ap.add_argument('--no-docs', action='store_true', help='do not rewrite docs/benchmarks.md')
     ap.add_argument('--no-browser', action='store_true', help='skip the headless Chromium runs')
@@ -219,7 +252,7 @@ def parse_args(argv):
     if args.reps < 1:
         ap.error('--reps must be at least 1')
     args.only = set(args.only.split(',')) if args.only else None
-    known = {w.name for w in WORKLOADS} | {'latency', 'firsttouch', 'browser'}
+    known = {w.name for w in WORKLOADS} | {'latency', 'firsttouch', 'browser', 'peers'}
     if args.only and not args.only <= known:
         ap.error(f'unknown workload(s): {", ".join(sorted(args.only - known))}')
     args.threading = [t for t in args.threading.split(',') if t]
@@ -284,6 +317,9 @@ def main(argv=None):
     if wanted(args, 'latency'):
         log('[bench] page-manager latency (release, native and wasm)')
         result['latency'] = run_latency(args, log)
+    if wanted(args, 'peers'):
+        log("[bench] mimalloc's test-stress over libc's mmap and over the drop-in")
+        result['peers'] = run_peers(args, log)
     if not args.no_browser and wanted(args, 'browser'):
         log('[bench] startup and steady in headless Chromium')
         result['browser'], result['runs']['browser'] = run_browser(args.threading, max(2, args.reps // 2),

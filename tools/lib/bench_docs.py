@@ -219,6 +219,28 @@ def header(result, rows, cmdline):
     return lines + ['']
 
 
+def peers_section(peers):
+    """mimalloc's test-stress over both mmaps (the peers suite's programs, docs/drop-in.md)."""
+    if not peers:
+        return []
+    labels = {'seconds': ('time', 's'), 'memory': ('final linear memory', 'B'), 'mmap': ('mmap calls', ''),
+              'munmap': ('munmap calls', '')}
+    lines = ['## A third-party program: mimalloc\'s test-stress on the drop-in mmap', '',
+             'mimalloc 2.0.9 test/test-stress.c (4 threads, scale 200, 20 iterations, pthreads) over an',
+             'mmap-only dlmalloc, linked with libc\'s mmap and with libmwpm-mmap.a (tools/lib/peers.py),',
+             f'{peers["reps"]} runs each in alternation; medians, drop-in/libc with the per-run min-max.', '',
+             '| metric | libc | drop-in | drop-in/libc |', '|---|---|---|---|']
+    for key, m in peers['metrics'].items():
+        label, unit = labels[key]
+        val = lambda v: '-' if v is None else (f'{v:.2f} s' if unit == 's' else defs.fmt(v, unit))
+        lines.append(f'| {label} | {val(m.get("libc", {}).get("median"))} | {val(m.get("dropin", {}).get("median"))} | '
+                     f'{ratio_cell(m.get("ratio"))} |')
+    lines += ['', f'Runs that trapped with the pthreads memset hazard (docs/testing.md): libc {peers["hazards"]["libc"]}, '
+              f'drop-in {peers["hazards"]["dropin"]}; other failures: libc {peers["failures"]["libc"]}, '
+              f'drop-in {peers["failures"]["dropin"]}.', '']
+    return lines
+
+
 def extra_sections(result):
     lines = []
     ft = result.get('firsttouch')
@@ -229,6 +251,7 @@ def extra_sections(result):
                   '|---|---|---|---|',
                   f'| {ft["grow_ms"]:.1f} ms | {ft["first_touch_ms"]:.1f} ms | {ft["first_touch_us_per_page"]:.2f} us | '
                   f'{ft["memset_ms"]:.1f} ms |', '']
+    lines += peers_section(result.get('peers'))
     lat = result.get('latency') or {}
     if lat:
         lines += ['## Page-manager latency', '',
