@@ -1,10 +1,13 @@
-"""./tools/demo: sgen-stress as wasm under node, mwpm on then off, one table side by side.
+"""./tools/demo: sgen-stress as wasm under node over each place the GC can take its memory
+from, side by side: mwpm, mwpm with malloc on the same pool, emscripten's mmap, and the
+malloc-backed backend dotnet ships (bench_defs.py: VARIANTS).
 
-Builds the release wasm configuration, runs the stress workload (GCBench trees, object-graph
-churn, large objects, fill-drop-refill both ways) with the same seed in both modes, and prints
-time, bytes zeroed, linear memory, fragmentation, collections and the verification result.
-Writes build/demo/: report.json (both runs' JSON), pagemap.png (mwpm's page table at the end
-of each workload), memory traces.
+Builds the single-threaded release configurations, runs a runtime-start workload (startup) and
+the whole stress run (GCBench trees, object-graph churn, large objects, fill-drop-refill both
+ways) with the same seed over every variant, and prints time, bytes zeroed, linear memory
+against the GC's peak, collections and the verification result, with the ratios mwpm/libc and
+mwpm/malloc. Writes build/demo/: report.json (every run's JSON), pagemap.png (mwpm's page table
+at the end of each workload of the whole run), memory traces.
 """
 import argparse
 import json
@@ -13,40 +16,75 @@ import subprocess
 import sys
 import time
 
-from build import TOP, build, build_dir
 import pagemap
+from bench_defs import VARIANTS, config
+from build import TOP, build, build_dir
 
 PROGRAM = 'tests/sgen-stress.js'
+RUNS = [('startup', ['--workloads=startup']), ('whole run', ['--workloads=all'])]
 
 
-def run(bdir, out, mode, args):
-    flag = '--mono-wasm-mmap=on' if mode == 'mwpm' else '--mono-wasm-mmap=off'
-    extra = [f'--memory-trace={os.path.join(out, f"trace-{mode}.csv")}']
-    if mode == 'mwpm':
-        dump = os.path.join(out, 'pagemap.jsonl')
-        if os.path.exists(dump):
-            os.remove(dump)
-        extra.append(f'--mwpm-dump={dump}')
-    cmd = ['node', '--no-experimental-fetch', os.path.join(bdir, PROGRAM), flag, '--json',
-           f'--seed={args.seed}', f'--scale={args.scale}'] + extra
-    t0 = time.monotonic()
+def run(variant, words, out, args, trace):
+    bdir = build_dir(config('st', variant))
+    extra = []
+    if trace:
+        extra.append(f'--memory-trace={os.path.join(out, f"trace-{variant.name}.csv")}')
+        if variant.name == 'mwpm':
+            dump = os.path.join(out, 'pagemap.jsonl')
+            if os.path.exists(dump):
+                os.remove(dump)
+            extra.append(f'--mwpm-dump={dump}')
+    cmd = ['node', '--no-experimental-fetch', os.path.join(bdir, PROGRAM), f'--mono-wasm-mmap={variant.mmap}', '--json',
+           f'--seed={args.seed}', f'--scale={args.scale}'] + words + extra
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=out)
-    wall = time.monotonic() - t0
     lines = [l for l in r.stdout.splitlines() if l.startswith('{')]
     if r.returncode != 0 or not lines:
         sys.stdout.write(r.stdout[-3000:] + r.stderr[-3000:])
-        raise SystemExit(f'demo: sgen-stress with {flag} failed (exit {r.returncode})')
-    d = json.loads(lines[-1])
-    d['process_wall_s'] = wall
-    return d
+        raise SystemExit(f'demo: sgen-stress {" ".join(words)} over {variant.name} failed (exit {r.returncode})')
+    return json.loads(lines[-1])
 
 
 def mib(v):
     return f'{v / 2**20:,.1f} MiB'
 
 
-def ratio(a, b):
-    return f'{a / b:.2f}' if b else '-'
+def rows_of(res):
+    """(label, value per variant, ratios wanted): the table of one workload."""
+    def held(d):
+        m = d.get('mwpm') or {}
+        n = m.get('pages_in_use', 0) + m.get('pages_free_zeroed', 0) + m.get('pages_free_dirty', 0)
+        return m['pages_in_use'] / n if n else None
+    return [
+        ('time (init + workload)', lambda d: d['run_ms'], lambda v: f'{v:,.0f} ms', True),
+        ('bytes zeroed by the page layer', lambda d: d['bytes_zeroed_by_page_layer'], mib, False),
+        ('linear memory, final', lambda d: d['linear_memory_final'], mib, True),
+        ('GC memory requested, peak', lambda d: d['os_bytes_peak'], mib, False),
+        ('linear memory final / GC peak', lambda d: d['linear_memory_final'] / d['os_bytes_peak'], lambda v: f'{v:.3f}', True),
+        ('mwpm pages in use / held (end)', held, lambda v: f'{v:.3f}', False),
+        ('collections minor / major', lambda d: f'{d["collections_minor"]} / {d["collections_major"]}', str, False),
+        ('verification errors', lambda d: d['verify_errors'] + d.get('checksum_errors', 0), str, False),
+        ('result digest', lambda d: d.get('result_digest', '-'), str, False),
+    ]
+
+
+def print_table(title, res):
+    names = [v.name for v in VARIANTS]
+    head = ['', *names, 'mwpm/libc', 'mwpm/malloc']
+    body = []
+    for label, get, fmt, ratios in rows_of(res):
+        vals = [get(res[n]) for n in names]
+        cells = [fmt(v) if v is not None else '-' for v in vals]
+        r = [f'{vals[0] / res_v:.2f}' if ratios and res_v else '' for res_v in (vals[names.index('libc')], vals[names.index('malloc')])]
+        body.append([label, *cells, *r])
+    widths = [max(len(row[i]) for row in [head] + body) for i in range(len(head))]
+    print(f'\n{title}')
+    for row in [head] + body:
+        print('  '.join(c.ljust(widths[0]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(row)))
+
+
+def verified(res):
+    digests = {d.get('result_digest') for d in res.values()}
+    return all(d['verify_errors'] == 0 for d in res.values()) and len(digests) == 1
 
 
 def main(argv=None):
@@ -56,57 +94,31 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.scale < 1:
         ap.error('--scale must be at least 1')
-    print('[demo] building the release wasm configuration (first time: a minute or two)', flush=True)
     t0 = time.monotonic()
-    build('wasm-release', [PROGRAM])
+    for cfg in sorted({config('st', v) for v in VARIANTS}):
+        print(f'[demo] building {cfg} (first time: a minute or two)', flush=True)
+        build(cfg, [PROGRAM])
     print(f'[demo] built in {time.monotonic() - t0:.0f} s', flush=True)
-    bdir = build_dir('wasm-release')
     out = os.path.join(TOP, 'build', 'demo')
     os.makedirs(out, exist_ok=True)
-    res = {}
-    for mode in ('mwpm', 'libc'):
-        print(f'[demo] sgen-stress --scale={args.scale} --seed={args.seed} with {mode} ...', flush=True)
-        res[mode] = run(bdir, out, mode, args)
-    m, l = res['mwpm'], res['libc']
-    mw = m.get('mwpm', {})
-    controlled = mw.get('pages_in_use', 0) + mw.get('pages_free_zeroed', 0) + mw.get('pages_free_dirty', 0)
-    rows = [
-        ('time inside the process', f'{m["elapsed_ms"]:,.0f} ms', f'{l["elapsed_ms"]:,.0f} ms', ratio(m['elapsed_ms'], l['elapsed_ms'])),
-        ('bytes zeroed by the page layer', mib(m['bytes_zeroed_by_page_layer']), mib(l['bytes_zeroed_by_page_layer']),
-         ratio(m['bytes_zeroed_by_page_layer'], l['bytes_zeroed_by_page_layer'])),
-        ('linear memory, peak', mib(m['linear_memory_peak']), mib(l['linear_memory_peak']), ratio(m['linear_memory_peak'], l['linear_memory_peak'])),
-        ('linear memory, final', mib(m['linear_memory_final']), mib(l['linear_memory_final']), ratio(m['linear_memory_final'], l['linear_memory_final'])),
-        ('GC memory returned to the page layer', mib(m['os_bytes_freed']), mib(l['os_bytes_freed']), ''),
-        ('GC memory requested, peak', mib(m['os_bytes_peak']), mib(l['os_bytes_peak']), ''),
-        ('pages in use / pages held (end)', f'{mw["pages_in_use"] / controlled:.3f}' if controlled else '-', 'n/a', ''),
-        ('largest free run (end)', f'{mw.get("largest_free_run", 0)} pages', 'n/a', ''),
-        ('collections minor / major', f'{m["collections_minor"]} / {m["collections_major"]}',
-         f'{l["collections_minor"]} / {l["collections_major"]}', ''),
-        ('verification errors', str(m['verify_errors'] + m.get('checksum_errors', 0)),
-         str(l['verify_errors'] + l.get('checksum_errors', 0)), ''),
-        ('result digest', m.get('result_digest', '-'), l.get('result_digest', '-'),
-         'same' if m.get('result_digest') == l.get('result_digest') else 'DIFFERENT'),
-    ]
-    w0 = max(len(r[0]) for r in rows)
-    w1 = max(len(r[1]) for r in rows + [('', 'mwpm', '', '')])
-    w2 = max(len(r[2]) for r in rows + [('', '', 'libc mmap', '')])
-    print()
-    print(f'sgen-stress, wasm under node, seed {args.seed}, scale {args.scale}, workloads: {m.get("workloads", "all")}')
-    print(f'{"":{w0}}  {"mwpm":>{w1}}  {"libc mmap":>{w2}}  mwpm/libc')
-    for name, a, b, r in rows:
-        print(f'{name:{w0}}  {a:>{w1}}  {b:>{w2}}  {r}')
-    report = os.path.join(out, 'report.json')
-    with open(report, 'w') as f:
-        json.dump(res, f, indent=1)
-    print()
+    report, ok = {}, True
+    for title, words in RUNS:
+        print(f'[demo] sgen-stress {" ".join(words)} --scale={args.scale} --seed={args.seed} over '
+              + ', '.join(v.name for v in VARIANTS), flush=True)
+        res = {v.name: run(v, words, out, args, title == 'whole run') for v in VARIANTS}
+        print_table(f'{title}: sgen-stress {" ".join(words)}, wasm under node, single-threaded, seed {args.seed}, '
+                    f'scale {args.scale}', res)
+        report[title] = res
+        ok &= verified(res)
+    with open(os.path.join(out, 'report.json'), 'w') as f:
+        json.dump(report, f, indent=1)
     dump = os.path.join(out, 'pagemap.jsonl')
     if os.path.exists(dump):
-        png = os.path.join(out, 'pagemap.png')
-        pagemap.draw(pagemap.load(dump), png, 256, 'mwpm page table during sgen-stress (end of each workload)')
-        print(f'page map: {os.path.relpath(png, TOP)}')
-    print(f'full report: {os.path.relpath(report, TOP)}; memory traces: build/demo/trace-*.csv')
-    ok = m['verify_errors'] == 0 and l['verify_errors'] == 0 and m.get('result_digest') == l.get('result_digest')
-    print('verified: both modes ' + ('passed with identical results' if ok else 'DID NOT agree or verify'))
+        pagemap.draw(pagemap.load(dump), os.path.join(out, 'pagemap.png'), 256,
+                     'mwpm page table during sgen-stress (end of each workload)')
+    print('\nvariants: ' + '; '.join(f'{v.name} = {v.about}' for v in VARIANTS))
+    print('full report: build/demo/report.json; page map: build/demo/pagemap.png; memory traces: build/demo/trace-*.csv')
+    print('verified: every variant ' + ('passed with identical results' if ok else 'DID NOT agree or verify'))
     return 0 if ok else 1
 
 

@@ -339,3 +339,26 @@ def check_the_checks(cases, t):
     else:
         print(f'ok   {name}: {"; ".join(r["problems"])}', flush=True)
         t.ok()
+
+
+def repeat_stress(n):
+    """The stress pair n times, alternated: how often each mmap's runs pass, trap with the
+    pthreads memset hazard, or fail otherwise (docs/testing.md, "Peers")."""
+    cases = {c.mmap: c for c in prepare() if c.threads}
+    outcomes = {m: {'ok': 0, 'hazard': 0, 'other out-of-bounds trap': 0, 'failed': 0} for m in MMAPS}
+    for i in range(n):
+        for m in MMAPS:
+            r = run_case(cases[m])
+            kind = 'ok' if r['ok'] else 'hazard' if r['hazard'] else 'other out-of-bounds trap' if r['oob'] else 'failed'
+            outcomes[m][kind] += 1
+            if kind != 'ok':
+                print(f'run {i + 1} ({m}): {kind}: {"; ".join(r["problems"])}\n{r["tail"][-800:]}', flush=True)
+        print(f'{i + 1}/{n}: ' + ', '.join(f'{m} {outcomes[m]}' for m in MMAPS), flush=True)
+    return outcomes
+
+
+if __name__ == '__main__':
+    import argparse
+    ap = argparse.ArgumentParser(description='mimalloc test-stress over both mmaps, repeated (the threads hazard)')
+    ap.add_argument('--repeat', type=int, default=40, help='runs per mmap (default 40)')
+    print(json.dumps(repeat_stress(ap.parse_args().repeat)))
