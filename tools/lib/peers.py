@@ -229,6 +229,8 @@ def link_cases():
         jobs.append(lambda js=js, inputs=inputs, flags=flags, deps=deps: emcc(js, inputs, flags, deps))
         cases.append(Case('mimalloc test-stress', mmap, js, STRESS_ARGS, [r'test-stress: [1-9]\d* blocks checked'],
                           1000, True))
+    trap = os.path.join(out, 'peer-trap.js')
+    jobs.append(lambda: emcc(trap, [os.path.join(PEERS_SRC, 'peer-trap.c')], ['-O2', '-pthread'] + STRESS_LINK))
     parallel(jobs)
     return cases
 
@@ -327,18 +329,29 @@ def run(args):
 
 
 def check_the_checks(cases, t):
-    """The pass criteria can fail: the stress over the drop-in at scale 1 for one iteration makes
-    far fewer than 1,000 mmap calls and must be judged as not having done its work."""
+    """The judgements can go both ways: the stress over the drop-in at scale 1 for one iteration
+    makes far fewer than 1,000 mmap calls and must be judged as not having done its work; a
+    thread's memset trapping inside a dl* function (tests/peers/peer-trap.c) must be classified
+    as the hazard, and the same trap from another function must not."""
     stress = next(c for c in cases if c.threads and c.mmap == 'dropin')
-    small = Case(stress.program, stress.mmap, stress.js, ['4', '1', '1'], stress.success, stress.min_mmaps, True)
-    r = run_case(small)
-    name = 'the criteria reject a stress run that did too little'
-    if r['ok']:
-        print(f'FAIL {name}: judged ok ({describe(r)})', flush=True)
-        t.fail(f'peers: {name}')
-    else:
-        print(f'ok   {name}: {"; ".join(r["problems"])}', flush=True)
-        t.ok()
+    trap = os.path.join(ROOT, 'bin', 'peer-trap.js')
+    checks = [
+        ('the criteria reject a stress run that did too little',
+         Case(stress.program, 'dropin', stress.js, ['4', '1', '1'], stress.success, stress.min_mmaps, True),
+         lambda r: not r['ok']),
+        ("a memset trap inside dlmalloc's code is classified as the threads hazard",
+         Case('peer-trap', 'dropin', trap, ['dl'], [], 0, True), lambda r: not r['ok'] and r['hazard']),
+        ("a memset trap in the program's own code is not",
+         Case('peer-trap', 'dropin', trap, ['other'], [], 0, True), lambda r: not r['ok'] and r['oob'] and not r['hazard']),
+    ]
+    for name, case, good in checks:
+        r = run_case(case)
+        if good(r):
+            print(f'ok   {name}: {"; ".join(r["problems"])}', flush=True)
+            t.ok()
+        else:
+            print(f'FAIL {name}: ok={r["ok"]}, hazard={r["hazard"]}: {describe(r)}\n{r["tail"]}', flush=True)
+            t.fail(f'peers: {name}')
 
 
 def repeat_stress(n):
