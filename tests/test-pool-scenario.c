@@ -291,6 +291,10 @@ static int
 case_mmap_check (void)
 {
 	T_CHECK (mono_mmap_check () == 0, "mono_mmap_check found problems (printed above)");
+	SgenStats s;
+	sgen_get_stats (&s);   /* with --sgen-verify: the heap after every collection */
+	T_CHECK (s.verify_errors == 0, "the heap verification found %llu problems (printed above)",
+		 (unsigned long long) s.verify_errors);
 	return 0;
 }
 
@@ -366,6 +370,6 @@ main (int argc, char **argv)
 		snprintf (name, sizeof name, "malloc 70%%, freed; then GC side 60%%%s", what);
 		tap_case (name, case_malloc_first);
 	}
-	tap_case ("the mmap layer's bookkeeping is consistent afterwards", case_mmap_check);
+	tap_case ("the mmap layer's bookkeeping and the heap are consistent afterwards", case_mmap_check);
 	return tap_done ();
 }

@@ -664,7 +664,7 @@ static int
 case_grow_hook (void)
 {
 #if MONO_CONFIG_WASM_MMAP
-	T_CHECK (start_gc ("--sgen-nursery-size=4M") == 0, "start");
+	T_CHECK (start_gc ("--sgen-nursery-size=4M --sgen-verify") == 0, "start");
 	/* 12 MiB of old objects (under the 16 MiB major allowance), then dropped. */
 	for (int i = 0; i < 12 * 1024; i++) {
 		roots[i % NROOTS] = new_bytes (1000, (uint32_t) i);
@@ -720,7 +720,7 @@ case_malloc_zeroes_only_reused (void)
 		z[start] = ms.bytes_zeroed;
 		/* A 16 MiB nursery aligned to 16 MiB: malloc must grow the heap for it, and the block
 		 * lands above the old break, fresh. */
-		T_CHECK (start_gc ("--sgen-nursery-size=16M") == 0, "start %d", start);
+		T_CHECK (start_gc ("--sgen-nursery-size=16M --sgen-verify") == 0, "start %d", start);
 		mono_mmap_get_stats (&ms);
 		mapped[start] = ms.bytes_allocated;
 		tap_diag ("malloc, start %d: %llu bytes mapped, %llu memset", start, (unsigned long long) mapped[start],

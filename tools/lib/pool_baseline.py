@@ -50,7 +50,7 @@ def run(args):
     print('[pool] recorded outcomes (running out of memory here is a result, not a failure):', flush=True)
     for cfg, direction, mmap in RUNS:
         cmd = ['node', '--no-experimental-fetch', f'{build_dir(cfg)}/{TARGET}',
-               f'--direction={direction}', f'--mono-wasm-mmap={mmap}']
+               f'--direction={direction}', f'--mono-wasm-mmap={mmap}', '--sgen-verify']
         try:
             p = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT)
             out, err, rc = p.stdout, p.stderr, p.returncode
