@@ -14,11 +14,8 @@ static struct {
 void
 _sgen_gray_push (SgenObject *obj)
 {
-	if (gray.count == gray.cap) {
-		size_t cap = gray.cap ? 2 * gray.cap : 1024;
-		gray.items = _sgen_internal_realloc (gray.items, gray.cap * sizeof (SgenObject *), cap * sizeof (SgenObject *));
-		gray.cap = cap;
-	}
+	if (gray.count == gray.cap)
+		gray.items = _sgen_internal_grow_array (gray.items, &gray.cap, sizeof (SgenObject *), 1024);
 	gray.items[gray.count++] = obj;
 }
 

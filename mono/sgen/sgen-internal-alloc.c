@@ -137,6 +137,15 @@ _sgen_internal_free (void *p, size_t size)
 }
 
 void *
+_sgen_internal_grow_array (void *items, size_t *cap, size_t elem_size, size_t first_cap)
+{
+	size_t n = *cap ? 2 * *cap : first_cap;
+	items = _sgen_internal_realloc (items, *cap * elem_size, n * elem_size);
+	*cap = n;
+	return items;
+}
+
+void *
 _sgen_internal_realloc (void *p, size_t old_size, size_t new_size)
 {
 	bool same_piece = old_size <= MAX_PIECE ? new_size <= MAX_PIECE && class_of (old_size ? old_size : 1) ==

@@ -40,6 +40,9 @@ void *_sgen_internal_alloc (size_t size);
 void _sgen_internal_free (void *p, size_t size);
 /* The contents move to a piece of new_size bytes (p may be NULL); bytes past old_size read zero. */
 void *_sgen_internal_realloc (void *p, size_t old_size, size_t new_size);
+/* A full array of *cap elements of elem_size bytes made twice as big (first_cap elements when
+ * empty): returns it, moved or not, and updates *cap. Callers test count == *cap first. */
+void *_sgen_internal_grow_array (void *items, size_t *cap, size_t elem_size, size_t first_cap);
 /* Gives every superblock back (at sgen_shutdown, after every other space gave its pieces back). */
 void _sgen_internal_shutdown (void);
 

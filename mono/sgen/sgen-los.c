@@ -63,11 +63,8 @@ _sgen_los_alloc (size_t size)
 	h->obj = obj_of (h);
 	/* Its cards are written before any minor collection reads them (sgen-cardtable.c). */
 	_sgen_cards_touch (h->obj, size);
-	if (los.count == los.cap) {
-		size_t cap = los.cap ? 2 * los.cap : 64;
-		los.objs = _sgen_internal_realloc (los.objs, los.cap * sizeof (LosHeader *), cap * sizeof (LosHeader *));
-		los.cap = cap;
-	}
+	if (los.count == los.cap)
+		los.objs = _sgen_internal_grow_array (los.objs, &los.cap, sizeof (LosHeader *), 64);
 	size_t i = lower_bound (h);
 	memmove (&los.objs[i + 1], &los.objs[i], (los.count - i) * sizeof (LosHeader *));
 	los.objs[i] = h;

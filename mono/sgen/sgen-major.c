@@ -165,11 +165,8 @@ block_of (const void *p)
 static void
 remember_batch (Batch *b)
 {
-	if (major.nbatches == major.cap) {
-		size_t cap = major.cap ? 2 * major.cap : 16;
-		major.batches = _sgen_internal_realloc (major.batches, major.cap * sizeof (Batch *), cap * sizeof (Batch *));
-		major.cap = cap;
-	}
+	if (major.nbatches == major.cap)
+		major.batches = _sgen_internal_grow_array (major.batches, &major.cap, sizeof (Batch *), 16);
 	major.batches[major.nbatches++] = b;
 }
 

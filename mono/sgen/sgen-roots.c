@@ -26,7 +26,8 @@ static struct {
 	RootRange *ranges;
 	size_t nranges, cap;
 	HandleEntry *handles;
-	uint32_t nhandles, hcap;
+	uint32_t nhandles;
+	size_t hcap;
 	uint32_t free_head;
 } roots;
 
@@ -39,11 +40,8 @@ sgen_register_root (void **start, size_t count, const char *name)
 		if (roots.ranges[i].start == start)
 			return -1;
 	}
-	if (roots.nranges == roots.cap) {
-		size_t cap = roots.cap ? 2 * roots.cap : 16;
-		roots.ranges = _sgen_internal_realloc (roots.ranges, roots.cap * sizeof (RootRange), cap * sizeof (RootRange));
-		roots.cap = cap;
-	}
+	if (roots.nranges == roots.cap)
+		roots.ranges = _sgen_internal_grow_array (roots.ranges, &roots.cap, sizeof (RootRange), 16);
 	roots.ranges[roots.nranges++] = (RootRange) { start, count, name };
 	return 0;
 }
@@ -67,12 +65,8 @@ sgen_gchandle_new (SgenObject *obj, bool weak)
 	if (h) {
 		roots.free_head = roots.handles[h - 1].next_free;
 	} else {
-		if (roots.nhandles == roots.hcap) {
-			uint32_t cap = roots.hcap ? 2 * roots.hcap : 256;
-			roots.handles = _sgen_internal_realloc (roots.handles, roots.hcap * sizeof (HandleEntry),
-								cap * sizeof (HandleEntry));
-			roots.hcap = cap;
-		}
+		if (roots.nhandles == roots.hcap)
+			roots.handles = _sgen_internal_grow_array (roots.handles, &roots.hcap, sizeof (HandleEntry), 256);
 		h = ++roots.nhandles;
 	}
 	roots.handles[h - 1] = (HandleEntry) { .obj = obj, .in_use = 1, .weak = weak };

@@ -111,11 +111,8 @@ static void
 visit (Verify *v, SgenObject *obj)
 {
 	obj->vtword |= SGEN_FLAG_VISITED;
-	if (v->nvisited == v->cap) {
-		size_t cap = v->cap ? 2 * v->cap : 1024;
-		v->visited = _sgen_internal_realloc (v->visited, v->cap * sizeof (SgenObject *), cap * sizeof (SgenObject *));
-		v->cap = cap;
-	}
+	if (v->nvisited == v->cap)
+		v->visited = _sgen_internal_grow_array (v->visited, &v->cap, sizeof (SgenObject *), 1024);
 	v->visited[v->nvisited++] = obj;
 }
 

@@ -21,6 +21,7 @@ import sys
 import time
 
 import bench_docs
+import peers
 from bench_defs import BROWSER_WORKLOADS, OTHERS, THREADINGS, VARIANTS, WORKLOADS, config, fmt, workload
 from build import TOP, build, build_dir
 
@@ -197,7 +198,6 @@ def run_firsttouch(args, log):
 def run_peers(args, log):
     """mimalloc's test-stress over libc's mmap and over the drop-in (the peers suite's programs),
     alternated; a run that traps with the pthreads memset hazard is counted, not measured."""
-    import peers
     cases = {c.mmap: c for c in peers.prepare() if c.threads}
     rounds, hazards, failures = [], {m: 0 for m in peers.MMAPS}, {m: 0 for m in peers.MMAPS}
     reps = max(args.reps, 5)

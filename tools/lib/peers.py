@@ -261,8 +261,9 @@ def run_case(case):
         p = subprocess.run(NODE + [case.js] + case.args, capture_output=True, text=True, timeout=TIMEOUT,
                            cwd=os.path.dirname(case.js))
         out, rc = p.stdout + p.stderr, p.returncode
-    except subprocess.TimeoutExpired as e:
-        out, rc = (e.stdout or b'').decode(errors='replace') if isinstance(e.stdout, bytes) else (e.stdout or ''), 'timeout'
+    except subprocess.TimeoutExpired as e:   # its stdout is bytes even with text=True
+        out = e.stdout.decode(errors='replace') if isinstance(e.stdout, bytes) else (e.stdout or '')
+        rc = 'timeout'
     secs = time.monotonic() - t0
     m = COUNTS.search(out)
     counts = json.loads(m.group(1)) if m else {}
