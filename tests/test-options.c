@@ -139,16 +139,72 @@ case_wasm_mmap_forms (void)
 		T_CHECK (parse_line (NULL, malloc_forms[i], NULL, NULL) == 0, "%s: %s", malloc_forms[i], err);
 		T_CHECK (mono_option_int ("mono-wasm-mmap") == MONO_MMAP_BACKEND_MALLOC, "%s", malloc_forms[i]);
 	}
-	/* A switch written bare means on, as a boolean does: the next word stays an argument. */
-	fresh ();
-	int argc;
-	char **argv;
-	if (MONO_CONFIG_WASM_MMAP)
-		T_CHECK (parse_line (NULL, "--mono-wasm-mmap malloc", &argc, &argv) == 0 && mmap_on () && argc == 2 &&
-			 !strcmp (argv[1], "malloc"), "bare form: %s", err);
 	fresh ();
 	T_CHECK (parse_line (NULL, "--mono-wasm-mmap=sbrk", NULL, NULL) != 0 && strstr (err, "not one of on|off|malloc"),
 		 "an unknown backend names the choices: %s", err);
+	return 0;
+}
+
+/* One source of the same text: argv, MONO_ENV_OPTIONS or an option list. */
+typedef enum { FROM_ARGV, FROM_ENV, FROM_LIST } Source;
+static const char *const source_names[] = { "argv", "MONO_ENV_OPTIONS", "a list" };
+
+static int
+parse_from (Source src, const char *text)
+{
+	switch (src) {
+	case FROM_ARGV: return parse_line (NULL, text, NULL, NULL);
+	case FROM_ENV: return parse_line (text, "", NULL, NULL);
+	case FROM_LIST: return mono_options_parse_string (text, NULL, err, sizeof (err));
+	}
+	return -1;
+}
+
+/* A switch written without '=' takes the next word when it is one of its values, refuses a
+ * bare word that is not one, and is otherwise on; the same from every source. */
+static int
+case_switch_next_word (void)
+{
+	for (int src = FROM_ARGV; src <= FROM_LIST; src++) {
+		const char *from = source_names[src];
+		fresh ();
+		T_CHECK (parse_from (src, "--mono-wasm-mmap malloc") == 0, "%s: --mono-wasm-mmap malloc: %s", from, err);
+		T_CHECK (mono_option_int ("mono-wasm-mmap") == MONO_MMAP_BACKEND_MALLOC, "%s: malloc selected", from);
+		fresh ();
+		T_CHECK (parse_from (src, "--mono-wasm-mmap off") == 0 && mono_option_int ("mono-wasm-mmap") == mono_mmap_platform_backend (),
+			 "%s: --mono-wasm-mmap off: %s", from, err);
+		fresh ();
+		T_CHECK (parse_from (src, "--verbose=on --verbose off") == 0 && !mono_option_bool ("verbose"),
+			 "%s: --verbose off: %s", from, err);
+		T_CHECK (parse_from (src, "--verbose YES") == 0 && mono_option_bool ("verbose"), "%s: --verbose YES: %s", from, err);
+		T_CHECK (parse_from (src, "--verbose 0 --count=6") == 0 && !mono_option_bool ("verbose") && mono_option_int ("count") == 6,
+			 "%s: --verbose 0 --count=6: %s", from, err);
+		/* A bare word that is no value is refused, naming the row and its values; nothing changes. */
+		fresh ();
+		T_CHECK (parse_from (src, "--count=9 --verbose maybe") != 0 && strstr (err, "--verbose") && strstr (err, "'maybe'") &&
+			 strstr (err, "on|off"), "%s: --verbose maybe refused: %s", from, err);
+		T_CHECK (mono_option_int ("count") == 5 && !mono_option_bool ("verbose"), "%s: nothing applied", from);
+		T_CHECK (parse_from (src, "--mono-wasm-mmap sbrk") != 0 && strstr (err, "--mono-wasm-mmap") &&
+			 strstr (err, "on|off|malloc"), "%s: --mono-wasm-mmap sbrk refused: %s", from, err);
+		/* The bare form before another option, and at the end. */
+		fresh ();
+		T_CHECK (parse_from (src, "--verbose --count=8") == 0 && mono_option_bool ("verbose") && mono_option_int ("count") == 8,
+			 "%s: --verbose --count=8: %s", from, err);
+		fresh ();
+		T_CHECK (parse_from (src, "--verbose") == 0 && mono_option_bool ("verbose"), "%s: --verbose at the end: %s", from, err);
+		/* --no-name takes no value: the next word is not read as one. */
+		fresh ();
+		T_CHECK (parse_from (src, "--verbose=on --no-verbose off") != 0 || src == FROM_ARGV, "%s: --no-verbose off", from);
+	}
+	/* On the command line a word that is neither a value nor a bare word stays an argument. */
+	fresh ();
+	int argc;
+	char **argv;
+	T_CHECK (parse_line (NULL, "--verbose input.txt --no-verbose off", &argc, &argv) == 0 && !mono_option_bool ("verbose") &&
+		 argc == 3 && !strcmp (argv[1], "input.txt") && !strcmp (argv[2], "off"), "arguments stay: %s", err);
+	fresh ();
+	T_CHECK (parse_line (NULL, "--verbose=on file", &argc, &argv) == 0 && argc == 2 && !strcmp (argv[1], "file"),
+		 "--name=on before an argument: %s", err);
 	return 0;
 }
 
@@ -398,6 +454,7 @@ main (void)
 	tap_case ("defaults", case_defaults);
 	tap_case ("boolean forms", case_bool_forms);
 	tap_case ("--mono-wasm-mmap forms", case_wasm_mmap_forms);
+	tap_case ("switches take the next word when it is one of their values, from every source", case_switch_next_word);
 	tap_case ("values: --name=value and --name value, suffixes", case_values);
 	tap_case ("errors name the option and change nothing", case_errors);
 	tap_case ("MONO_ENV_OPTIONS and the command line", case_env_and_command_line);

@@ -313,8 +313,59 @@ find_named (const char *name, size_t len, bool has_value, bool *negated, char *e
 	return s;
 }
 
-/* The text of the word's value: after '=', implied for an on/off row, or the next word; sets
- * *used to the words taken (1 or 2). NULL with a message when it is missing. */
+/* Is the word one of the row's values (a boolean word, a choice's name)? */
+static bool
+is_value_of (const MonoOptionDef *def, const char *word)
+{
+	MonoOptionValue v;
+	char scratch[MSG_LEN];
+	return parse_value (def, word, false, &v, scratch, sizeof scratch) == 0;
+}
+
+/* Does the word look like a value rather than an argument: a bare word of letters and digits
+ * ("maybe", "2"), not a path, a file name or an option? */
+static bool
+looks_like_value (const char *word)
+{
+	if (!*word)
+		return false;
+	for (const char *p = word; *p; p++) {
+		if (!isalnum ((unsigned char)*p))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The value of a switch written without '=' (one rule for argv, MONO_ENV_OPTIONS and lists):
+ * the next word when it is one of the row's values ("--sgen-verify off"); refused when it looks
+ * like a value but is not one ("--sgen-verify maybe"); otherwise the bare form, on (or off for
+ * --no-name, which never takes the next word), and the next word stays an argument.
+ */
+static const char *
+switch_text (const Slot *s, bool negated, const char *next, int *used, char *err, size_t errlen)
+{
+	if (negated || !next)
+		return negated ? "off" : "on";
+	if (is_value_of (s->def, next)) {
+		*used = 2;
+		return next;
+	}
+	if (looks_like_value (next)) {
+		char names[128];
+		if (s->def->type == MONO_OPTION_ENUM)
+			choice_names (s->def, names, sizeof names);
+		else
+			snprintf (names, sizeof names, "on|off, true|false, yes|no, 1|0");
+		snprintf (err, errlen, "--%s: '%s' is not one of %s (an argument of that name goes after --%s=on or --)",
+		          s->def->name, next, names, s->def->name);
+		return NULL;
+	}
+	return "on";
+}
+
+/* The text of the word's value: after '=', the switch rule above, or the next word; sets
+ * *used to the words taken (1 or 2). NULL with a message when it is missing or refused. */
 static const char *
 value_text (const Slot *s, const char *eq, bool negated, const char *next, int *used, char *err, size_t errlen)
 {
@@ -323,7 +374,7 @@ value_text (const Slot *s, const char *eq, bool negated, const char *next, int *
 	if (eq) {
 		text = eq + 1;
 	} else if (is_switch (s->def)) {
-		text = negated ? "off" : "on";
+		return switch_text (s, negated, next, used, err, errlen);
 	} else if (next && strncmp (next, "--", 2) != 0) {
 		text = next;
 		*used = 2;

@@ -5,6 +5,11 @@
  * Forms: --name, --no-name (booleans, and choices with "on" and "off"), --name=value,
  * --name value. Booleans accept on/off, true/false, yes/no, 1/0 in any case. Sizes accept a K,
  * M or G suffix. Choices accept the names their row lists.
+ * A switch (a boolean, or choices with "on" and "off") written without '=' takes the next word
+ * as its value when that word is one of its values (--sgen-verify off, --mono-wasm-mmap malloc),
+ * refuses a next word that looks like a value and is not one (a bare word of letters and
+ * digits: --sgen-verify maybe), and otherwise means on, leaving the next word an argument.
+ * --no-name never takes a value. The rule is the same for every source.
  * The environment is read first, the command line after it, so the command line wins.
  * Parsing is all-or-nothing: on any error nothing is applied.
  */
