@@ -122,6 +122,38 @@ stats (void)
 
 #define DEFAULT_OPTIONS "--sgen-nursery-size=256K --sgen-verify --sgen-verify-expensive"
 
+/* ---- vtables ---- */
+
+/* Reference offsets outside the object are refused, including one whose end wraps around the
+ * 32-bit space (0xFFFFFFFC + 4 is 0 on wasm32). */
+static int
+case_vtable_offsets_refused (void)
+{
+	static SgenVTable vt;
+	char msg[256];
+	static const struct {
+		uint32_t size, offset;
+		const char *why;
+	} bad[] = {
+		{ 24, 0xFFFFFFFCu, "an offset whose end wraps around" },
+		{ 24, 0xFFFFFFF8u, "an aligned offset near the top" },
+		{ 24, 24, "an offset at the end" },
+		{ 24, 8, "an offset inside the header" },
+		{ 24, 18, "an unaligned offset" },
+		{ 16, 16, "an offset in an object with no fields" },
+		{ 16 + sizeof (void *) - 1, 16, "a slot that sticks out of the object by a byte" },
+	};
+	for (size_t i = 0; i < sizeof (bad) / sizeof (bad[0]); i++) {
+		uint32_t off = bad[i].offset;
+		T_CHECK (sgen_vtable_init (&vt, SGEN_KIND_OBJECT, "Bad", bad[i].size, &off, 1, msg, sizeof (msg)) != 0 &&
+			 strstr (msg, "reference offset"), "%s (%u in %u bytes) is refused: %s", bad[i].why, off, bad[i].size, msg);
+	}
+	uint32_t last = 24 - sizeof (void *);
+	T_CHECK (sgen_vtable_init (&vt, SGEN_KIND_OBJECT, "Good", 24, &last, 1, msg, sizeof (msg)) == 0,
+		 "the last slot of a 24-byte object is accepted: %s", msg);
+	return 0;
+}
+
 /* ---- each space ---- */
 
 static int
@@ -749,6 +781,7 @@ static const Case cases[] = {
 	/* First: it needs malloc's heap as the program started. */
 	{ "memory fresh from sbrk is not memset, reused memory is", case_malloc_zeroes_only_reused,
 	  MONO_MMAP_BACKEND_MALLOC },
+	{ "vtables with reference offsets outside the object are refused", case_vtable_offsets_refused, -1 },
 	{ "nursery allocation and promotion", case_nursery_and_promotion, -1 },
 	{ "major sweep frees and reuses slots", case_major_sweep, -1 },
 	{ "large object space", case_los, -1 },

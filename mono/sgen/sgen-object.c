@@ -35,7 +35,9 @@ sgen_vtable_init (SgenVTable *vt, SgenKind kind, const char *name, uint32_t inst
 		}
 		for (uint32_t i = 0; i < ref_count; i++) {
 			uint32_t off = ref_offsets[i];
-			if (off < SGEN_HEADER_SIZE || off % sizeof (void *) || off + sizeof (void *) > instance_size) {
+			/* In this order, without a sum that could wrap (off + 4 is 0 for 0xFFFFFFFC on wasm32). */
+			if (off < SGEN_HEADER_SIZE || off % sizeof (void *) || off > instance_size ||
+			    instance_size - off < sizeof (void *)) {
 				snprintf (err, errlen, "vtable %s: reference offset %u must be pointer-aligned, "
 					  "past the header and inside the %u-byte object", name, off, instance_size);
 				return -1;
