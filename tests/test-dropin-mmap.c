@@ -13,6 +13,7 @@
 #include "mono-config.h"
 #include "mono-wasm-pagemgr.h"
 #include "mwpm-test-hooks.h"
+#include "mono-bulk.h"
 #include "tap.h"
 
 #include <errno.h>
@@ -226,7 +227,7 @@ zero_what_others_map (void *arg)
 		if (!p)
 			return NULL; /* the mapping thread stopped */
 		int bad = madvise (p, 1 << 20, MADV_DONTNEED) != 0 ||
-			  mwpm_platform_bulk_seen () < (uint64_t)(uintptr_t)p + (1 << 20) || p[0] || p[(1 << 20) - 1];
+			  mono_bulk_seen () < (uint64_t)(uintptr_t)p + (1 << 20) || p[0] || p[(1 << 20) - 1];
 		if (!bad && i % 2)
 			bad = mmap (p, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != p;
 		atomic_store (&growth_turn, bad ? 2 : 0);

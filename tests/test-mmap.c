@@ -12,6 +12,8 @@
 
 #include "mono-wasm-pagemgr.h"
 #include "mwpm-test-hooks.h"
+#include "mono-break.h"
+#include "mono-bulk.h"
 
 #include <errno.h>
 #include <unistd.h>
@@ -188,10 +190,16 @@ case_malloc_zeroes_only_reused (void)
 	T_CHECK (mono_vfree (fresh, len, MONO_MEM_ACCOUNT_NURSERY) == 0, "free");
 	nkept--;
 	uint64_t z1 = bytes_zeroed_now ();
+	uintptr_t brk_again = (uintptr_t)sbrk (0);
 	uint8_t *again = mono_valloc_aligned (len, len, 0, MONO_MEM_ACCOUNT_NURSERY);
 	T_CHECK (again != NULL, "again");
+	/* The block just freed (or any other below the break) is reused memory: memset, always
+	 * (and where fresh blocks are not told apart, every block is memset). */
+	T_CHECK (!fresh_check || (uintptr_t)again + len <= brk_again, "the block at %p was not reused (break %#lx)",
+		 (void *)again, (unsigned long)brk_again);
 	T_CHECK (all_zero (again, len), "a reused block reads zero");
-	T_CHECK (again != fresh || bytes_zeroed_now () - z1 == len, "the reused block was not memset");
+	T_CHECK (bytes_zeroed_now () - z1 == len, "the reused block was memset %llu bytes, expected %zu",
+		 (unsigned long long)(bytes_zeroed_now () - z1), len);
 	T_CHECK (mono_vfree (again, len, MONO_MEM_ACCOUNT_NURSERY) == 0, "free");
 	for (int i = 0; i < nkept; i++)
 		T_CHECK (mono_vfree (kept[i], len, MONO_MEM_ACCOUNT_NURSERY) == 0, "free kept");
@@ -358,8 +366,6 @@ case_many_ranges (void)
 static int
 case_failed_call_keeps_choice_open (void)
 {
-	if (nbackends < 2)
-		return 0;
 	T_CHECK (use (backends[0]) == 0, "%s", err);
 	errno = 0;
 	T_CHECK (mono_valloc (NULL, SIZE_MAX, 0, MONO_MEM_ACCOUNT_OTHER) == NULL && errno == ENOMEM, "SIZE_MAX: ENOMEM");
@@ -372,6 +378,164 @@ case_failed_call_keeps_choice_open (void)
 	T_CHECK (mono_vfree (p, 1, MONO_MEM_ACCOUNT_OTHER) == 0, "free");
 	return 0;
 }
+
+/*
+ * The malloc backend trusts "fresh from sbrk" only while the break only goes up (mono-break.h).
+ * Memory above the break is made dirty the way a trimming malloc leaves it: the break is moved
+ * up, the memory written, the break lowered again. Then blocks are mapped until one starts at or
+ * above the break read before its call. Declared monotonic (the toolchain's answer where it
+ * trusts the break), that block skips the memset and shows the old bytes: the scenario reaches
+ * the fresh path. Declared otherwise, every block is memset and reads zero. Single-threaded
+ * emscripten builds only: elsewhere nothing is ever trusted (case_malloc_zeroes_only_reused).
+ */
+#if MONO_CONFIG_EMSCRIPTEN && !MONO_CONFIG_THREADS
+#include <emscripten/heap.h>
+
+/* Writes `len` bytes of 0xA5 above the break and lowers the break over them again. */
+static bool
+dirty_above_break (size_t len)
+{
+	void *p = sbrk ((intptr_t)len);
+	if (p == (void *)-1)
+		return false;
+	memset (p, 0xA5, len);
+	uintptr_t *brk = emscripten_get_sbrk_ptr ();
+	if (*brk != (uintptr_t)p + len)
+		return false;
+	*brk = (uintptr_t)p;
+	return true;
+}
+
+#define BREAK_TRIES 96
+
+/* Maps blocks until one lands at or above the break it started from (the free memory of
+ * malloc's heap is used up first); NULL after BREAK_TRIES or when the break cannot be moved. */
+static uint8_t *
+map_above_break (uint8_t **kept, int *nkept, size_t len)
+{
+	while (*nkept < BREAK_TRIES) {
+		uintptr_t brk = (uintptr_t)sbrk (0);
+		if (!dirty_above_break (2 * len))
+			return NULL;
+		uint8_t *p = mono_valloc_aligned (len, 65536, 0, MONO_MEM_ACCOUNT_OTHER);
+		if (!p)
+			return NULL;
+		kept[(*nkept)++] = p;
+		if ((uintptr_t)p >= brk)
+			return p;
+	}
+	return NULL;
+}
+
+static int
+break_case (bool monotonic, bool *dirty_seen)
+{
+	const size_t len = 2u << 20;
+	uint8_t *kept[BREAK_TRIES];
+	int nkept = 0;
+	T_CHECK (use (MONO_MMAP_BACKEND_MALLOC) == 0, "%s", err);
+	mono_mmap_malloc_declare_break_for_tests (monotonic);
+	uint8_t *p = map_above_break (kept, &nkept, len);
+	T_CHECK (p != NULL, "a block above the break in %d tries", nkept);
+	*dirty_seen = !all_zero (p, len);
+	for (int i = 0; i < nkept; i++)
+		T_CHECK (mono_vfree (kept[i], len, MONO_MEM_ACCOUNT_OTHER) == 0, "free");
+	mono_mmap_malloc_declare_break_for_tests (MONO_BREAK_MONOTONIC);
+	return 0;
+}
+
+static int
+case_malloc_dirty_above_break (void)
+{
+	bool dirty;
+	T_CHECK (break_case (true, &dirty) == 0, "trusted break");
+	T_CHECK (dirty, "with the break trusted, the old bytes show: the test reaches the fresh path");
+	T_CHECK (break_case (false, &dirty) == 0, "untrusted break");
+	T_CHECK (!dirty, "with the break declared able to go down, the block was memset");
+	return 0;
+}
+#endif
+
+/* A request no allocator of this machine can serve gets ENOMEM from the malloc backend, also
+ * under sanitizers, whose mallocs abort instead of returning NULL. */
+static int
+case_malloc_huge_refused (void)
+{
+	T_CHECK (use (MONO_MMAP_BACKEND_MALLOC) == 0, "%s", err);
+	const size_t sizes[] = { SIZE_MAX / 2 + 1,
+#if UINTPTR_MAX > 0xFFFFFFFFu
+		SIZE_MAX / 4, (size_t)1 << 40, ((size_t)1 << 40) + 65536, (size_t)1 << 41, (size_t)1 << 46,
+#else
+		(size_t)3 << 30,
+#endif
+	};
+	for (size_t i = 0; i < sizeof (sizes) / sizeof (sizes[0]); i++) {
+		errno = 0;
+		T_CHECK (mono_valloc (NULL, sizes[i], 0, MONO_MEM_ACCOUNT_OTHER) == NULL && errno == ENOMEM,
+			 "%zu bytes: ENOMEM (errno %d)", sizes[i], errno);
+		errno = 0;
+		T_CHECK (mono_valloc_aligned (sizes[i] / 2, sizes[i] / 2 & -(sizes[i] / 2), 0, MONO_MEM_ACCOUNT_OTHER) == NULL &&
+			 errno == ENOMEM, "%zu bytes aligned: ENOMEM (errno %d)", sizes[i] / 2, errno);
+	}
+	MonoMmapStats st;
+	mono_mmap_get_stats (&st);
+	T_CHECK (st.live_total == 0 && st.allocs == 0, "nothing was mapped");
+	T_CHECK (mono_mmap_check () == 0, "consistent");
+	return 0;
+}
+
+#if MONO_CONFIG_THREADS && MONO_CONFIG_EMSCRIPTEN
+#include <pthread.h>
+
+/*
+ * Another thread grows the memory, beyond the break; this thread then maps more than malloc
+ * has free, so malloc takes the memory above the break, inside what the other thread grew and
+ * without growing it itself (checked: the memory size does not change during the call). This
+ * thread has never seen that memory, and its bulk operations must reach it (mono-bulk.h).
+ */
+#include <emscripten/heap.h>
+#include <malloc.h>
+
+extern void emscripten_notify_memory_growth (size_t memory_index);
+
+static void *
+grow_memory_to (void *arg)
+{
+	uint64_t want = *(uint64_t *)arg, have = (uint64_t)__builtin_wasm_memory_size (0) << 16;
+	if (want > have && __builtin_wasm_memory_grow (0, (size_t)((want - have + 65535) >> 16)) != (size_t)-1)
+		emscripten_notify_memory_growth (0);
+	return NULL;
+}
+
+static int
+case_malloc_bulk_ready_after_growth (void)
+{
+	T_CHECK (use (MONO_MMAP_BACKEND_MALLOC) == 0, "%s", err);
+	for (int zero = 0; zero <= 1; zero++) {
+		uint64_t size = (uint64_t)__builtin_wasm_memory_size (0) << 16, brk = (uintptr_t)sbrk (0);
+		size_t free_bytes = (size_t)mallinfo ().fordblks;
+		/* More than malloc has free: the block extends malloc's top (at or above brk - free),
+		 * and ends above the memory this thread knew. */
+		size_t len = (free_bytes + (size_t)(size - brk) + (4u << 20) + 65535) & ~(size_t)65535;
+		uint64_t want = brk + len + (8u << 20);
+		pthread_t t;
+		T_CHECK (pthread_create (&t, NULL, grow_memory_to, &want) == 0 && pthread_join (t, NULL) == 0, "thread");
+		uint64_t grown = (uint64_t)__builtin_wasm_memory_size (0) << 16;
+		T_CHECK (grown >= want, "the other thread grew the memory to %#llx (wanted %#llx)", (unsigned long long)grown,
+			 (unsigned long long)want);
+		uint8_t *p = mono_valloc (NULL, len, zero ? 0 : MONO_MMAP_NOZERO, MONO_MEM_ACCOUNT_OTHER);
+		T_CHECK (p != NULL, "map %zu bytes", len);
+		T_CHECK (((uint64_t)__builtin_wasm_memory_size (0) << 16) == grown, "this thread did not grow the memory itself");
+		T_CHECK ((uint64_t)(uintptr_t)p + len > size, "the mapping [%p, +%zu) reaches into the new memory (above %#llx)",
+			 (void *)p, len, (unsigned long long)size);
+		T_CHECK (mono_bulk_seen () >= (uint64_t)(uintptr_t)p + len, "this thread's view %#llx covers [%p, +%zu)",
+			 (unsigned long long)mono_bulk_seen (), (void *)p, len);
+		memset (p, 0x5a, len);
+		T_CHECK (mono_vfree (p, len, MONO_MEM_ACCOUNT_OTHER) == 0, "free");
+	}
+	return 0;
+}
+#endif
 
 /* The registry's arithmetic at the top of the address space (4 GiB on wasm32), where a
  * range's end, start + len, is 0 in uintptr_t. */
@@ -420,9 +584,26 @@ main (void)
 	tap_case ("accounting equals live requests after random sequences", case_random_accounting);
 	tap_case ("bad input: clear error, nothing changed", case_bad_input);
 	tap_case ("hundreds of ranges, split in the middle", case_many_ranges);
-	tap_case ("a failed call leaves the backend choice open", case_failed_call_keeps_choice_open);
+	tap_case (nbackends >= 2 ? "a failed call leaves the backend choice open"
+	                         : "a failed call leaves the backend choice open # SKIP fewer than two backends",
+	          nbackends >= 2 ? case_failed_call_keeps_choice_open : NULL);
 	tap_case ("malloc backend: fresh blocks are not memset (single-threaded emscripten), reused ones are",
 		  case_malloc_zeroes_only_reused);
+#if MONO_CONFIG_EMSCRIPTEN && !MONO_CONFIG_THREADS
+	tap_case ("malloc backend: memory above the break is memset when the break may have gone down",
+		  case_malloc_dirty_above_break);
+#else
+	tap_case ("malloc backend: memory above the break is memset when the break may have gone down "
+		  "# SKIP single-threaded emscripten only", NULL);
+#endif
+	tap_case ("malloc backend: requests no allocator can serve get ENOMEM", case_malloc_huge_refused);
+#if MONO_CONFIG_THREADS && MONO_CONFIG_EMSCRIPTEN
+	tap_case ("malloc backend: mappings are ready for bulk operations after another thread grew the memory",
+		  case_malloc_bulk_ready_after_growth);
+#else
+	tap_case ("malloc backend: mappings are ready for bulk operations after another thread grew the memory "
+		  "# SKIP emscripten pthreads only", NULL);
+#endif
 	tap_case ("range arithmetic at the top of the address space", case_ranges_at_the_top);
 	return tap_done ();
 }

@@ -8,6 +8,7 @@
  */
 #include "mono-wasm-pagemgr.h"
 #include "mwpm-test-hooks.h"
+#include "mono-bulk.h"
 #include "tap.h"
 
 #include <inttypes.h>
@@ -153,7 +154,7 @@ bulk_user (void *arg)
 		} else {
 			/* The engine's own updates hide the hazard in most runs: check that the thread's
 			 * view covers the range (mwpm zeroed it in this thread; the memset is ours). */
-			if (mwpm_platform_bulk_seen () < (uint64_t)(uintptr_t)q + quarter * PAGE)
+			if (mono_bulk_seen () < (uint64_t)(uintptr_t)q + quarter * PAGE)
 				atomic_fetch_add (&bulk_errors, 1);
 			if (zeroed && (q[0] || q[quarter * PAGE - 1]))
 				atomic_fetch_add (&bulk_errors, 1);

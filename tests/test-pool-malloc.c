@@ -12,6 +12,7 @@
 #include "mono-config.h"
 #include "mono-wasm-pagemgr.h"
 #include "mwpm-test-hooks.h"
+#include "mono-bulk.h"
 #include "tap.h"
 
 #include <emscripten/emmalloc.h>
@@ -226,10 +227,10 @@ use_what_others_grew (void *arg)
 			;
 		/* Below dlmalloc's mmap threshold: carved from the segment the other thread made. */
 		unsigned char *c = calloc (1, 64 * 1024);
-		if (!c || mwpm_platform_bulk_seen () < (uint64_t)(uintptr_t)c + 64 * 1024 || c[0] || c[64 * 1024 - 1])
+		if (!c || mono_bulk_seen () < (uint64_t)(uintptr_t)c + 64 * 1024 || c[0] || c[64 * 1024 - 1])
 			atomic_fetch_add (&pool_bad, 1);
 		unsigned char *r = c ? realloc (c, 96 * 1024) : NULL;
-		if (!r || mwpm_platform_bulk_seen () < (uint64_t)(uintptr_t)r + 96 * 1024)
+		if (!r || mono_bulk_seen () < (uint64_t)(uintptr_t)r + 96 * 1024)
 			atomic_fetch_add (&pool_bad, 1);
 		free (r);
 		atomic_store (&pool_turn, 0);

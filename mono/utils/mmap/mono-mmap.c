@@ -22,6 +22,7 @@
 #include "mono-mmap-backend.h"
 #include "mono-mmap-ranges.h"
 #include "mono-spin-lock.h"
+#include "mono-bulk.h"
 #include "mono-problem-log.h"
 
 #include <errno.h>
@@ -178,8 +179,11 @@ lock_with_room (void)
 		MonoMmapRange *old = NULL;
 		if (layer.ranges.capacity == cap) {
 			/* Nobody grew it meanwhile: move the ranges over. */
-			if (layer.ranges.count)
+			if (layer.ranges.count) {
+				/* A fresh malloc block may lie in memory another thread has just grown. */
+				mono_bulk_ready ((uint64_t)(uintptr_t)fresh + want * sizeof (MonoMmapRange));
 				memcpy (fresh, layer.ranges.items, layer.ranges.count * sizeof (MonoMmapRange));
+			}
 			old = layer.ranges.items;
 			layer.ranges.items = fresh;
 			layer.ranges.capacity = want;

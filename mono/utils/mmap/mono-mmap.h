@@ -127,6 +127,11 @@ int mono_mmap_set_grow_hook (MonoMmapGrowHook hook, void *ctx);
 int mono_mmap_track_touched_for_tests (void);
 uint64_t mono_mmap_touched_pages_for_tests (void);
 
+/* Tests only (malloc backend): declare whether the program break only goes up, in place of the
+ * toolchain's answer (mono-break.h), and forget what was seen of it. Declared false, every
+ * zeroed mapping is memset. */
+void mono_mmap_malloc_declare_break_for_tests (bool monotonic);
+
 /* Tests only: forget every mapping and start again with no backend chosen. */
 void mono_mmap_reset_for_tests (void);
 

@@ -4,29 +4,69 @@
  * mono_valloc is posix_memalign from malloc, mono_vfree is free.
  *
  * Zeroing, as dotnet does it: the break is read before the call, and a block at or above it is
- * fresh from sbrk (emscripten's memory reads zero, and its malloc never lowers the break), so it
- * is not memset; a block below it is. Only in single-threaded emscripten builds, where the
- * break is visible and only goes up: with threads another thread may grow and write between
- * the reading and the malloc, and WASI and native mallocs may reuse trimmed memory, so there
- * every zeroed mapping is memset. Bytes memset are counted as the others' are.
+ * fresh from sbrk (emscripten's memory reads zero), so it is not memset; a block below it is.
+ * That needs the break to only go up: trusted where mono-break.h says so (the one definition
+ * mwpm's platform uses too), and only while it is never seen lower than before (MonoBreakWatch:
+ * the same rule as mwpm's break_high). Only in single-threaded emscripten builds: with threads
+ * another thread may grow and write between the reading and the malloc, and WASI and native
+ * mallocs may reuse trimmed memory, so there every zeroed mapping is memset. Bytes memset are
+ * counted as the others' are.
+ *
+ * Bulk operations: every mapping is made ready for them (mono_bulk_ready) before its memset
+ * and before the caller gets it: in pthreads builds malloc may return memory another thread
+ * has just grown (mono-bulk.h).
+ *
+ * Sizes: a request the allocator in use cannot serve is refused with ENOMEM before malloc sees
+ * it (a sanitizer's malloc aborts the program instead of returning NULL; see max_request).
  *
  * No partial free: a block goes back whole. Each mapping is an ordinary malloc block, so
  * callers take one piece per mapping (pieces_per_mapping 1, as dotnet's MS_BLOCK_ALLOC_NUM 1).
  */
 #include "mono-config.h"
 #include "mono-mmap-backend.h"
+#include "mono-break.h"
+#include "mono-bulk.h"
+#include "mono-sanitizers.h"
 
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#if !MONO_CONFIG_WASM
+#include <sys/sysinfo.h>
+#endif
 
-/* Can "fresh from sbrk" be trusted (see above)? */
+/* Can "fresh from sbrk" be asked at all (see above)? */
 #define FRESH_CHECK (MONO_CONFIG_EMSCRIPTEN && !MONO_CONFIG_THREADS)
 
 static atomic_uint_fast64_t zeroed_bytes;
 static atomic_uint_fast64_t mapped_bytes;
+
+/* The break's trust: the toolchain's declaration (tests may declare otherwise), and what was
+ * seen of the break. Single-threaded builds only read them. */
+static struct {
+	bool declared_monotonic;
+	MonoBreakWatch watch;
+} brk_trust = { .declared_monotonic = MONO_BREAK_MONOTONIC };
+
+void
+mono_mmap_malloc_declare_break_for_tests (bool monotonic)
+{
+	brk_trust.declared_monotonic = monotonic;
+	brk_trust.watch = (MonoBreakWatch){ 0 };
+}
+
+/* The lowest address of memory fresh from sbrk for the next malloc: the break, when it can be
+ * trusted; UINTPTR_MAX (nothing is fresh) otherwise. */
+static uintptr_t
+fresh_from (void)
+{
+	if (!FRESH_CHECK || !brk_trust.declared_monotonic)
+		return UINTPTR_MAX;
+	uintptr_t brk = (uintptr_t)sbrk (0);
+	return mono_break_watch (&brk_trust.watch, brk) ? brk : UINTPTR_MAX;
+}
 
 /* The page size mono reports on wasm (64 KiB) and the OS's natively. */
 static size_t
@@ -35,18 +75,47 @@ malloc_page_size (void)
 	return MONO_CONFIG_WASM ? 65536u : (size_t)sysconf (_SC_PAGESIZE);
 }
 
+/*
+ * The largest request handed to malloc. No malloc serves half the address space. Natively,
+ * nothing larger than the machine's memory and swap can be had (the kernel refuses such a
+ * mapping even with overcommit), and a sanitizer's allocator aborts on such a request rather
+ * than return NULL (ASan and TSan: "requested allocation size exceeds maximum supported size",
+ * or "out of memory" when its mmap fails); their own limit is 2^40 bytes on x86_64.
+ */
+static size_t
+max_request (void)
+{
+	size_t max = SIZE_MAX / 2;
+#if !MONO_CONFIG_WASM
+	struct sysinfo si;
+	if (sysinfo (&si) == 0) {
+		uint64_t machine = ((uint64_t)si.totalram + si.totalswap) * si.mem_unit;
+		if (machine < max)
+			max = (size_t)machine;
+	}
+	if (MONO_HAVE_ASAN || MONO_HAVE_TSAN) {
+		const size_t sanitizer_max = (size_t)1 << 40;
+		if (sanitizer_max < max)
+			max = sanitizer_max;
+	}
+#endif
+	return max;
+}
+
 static int
 malloc_map (size_t len, size_t align, bool zero, MonoMapping *out)
 {
-	/* No malloc can serve half the address space: refused here (sanitizer mallocs abort). */
-	if (len > SIZE_MAX / 2 || align > SIZE_MAX / 2)
+	size_t max = max_request ();
+	if (len > max || align > max || len + align > max)
 		return ENOMEM;
-	uintptr_t brk = FRESH_CHECK ? (uintptr_t)sbrk (0) : 0;
+	uintptr_t fresh = zero ? fresh_from () : UINTPTR_MAX;
 	void *p = NULL;
 	if (posix_memalign (&p, align, len) != 0 || !p)
 		return ENOMEM;
+	/* The caller's bulk operations on it, as well as the memset here. */
+	mono_bulk_ready ((uint64_t)(uintptr_t)p + len);
 	uint64_t zeroed = 0;
-	if (zero && (!FRESH_CHECK || (uintptr_t)p < brk)) {
+	if (zero && (uintptr_t)p < fresh) {
 		memset (p, 0, len);
 		zeroed = len;
 		atomic_fetch_add (&zeroed_bytes, len);

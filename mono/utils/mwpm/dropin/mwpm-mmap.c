@@ -182,7 +182,7 @@ mmap (void *addr, size_t len, int prot, int flags, int fd, off_t off)
 		}
 		/* Replacing a mapping of ours: a fresh anonymous mapping reads zero. Another thread may
 		 * have made it, and grown the memory for it (docs/mwpm.md, "Threads"). */
-		mwpm_platform_bulk_ready ((uint64_t)end * PAGE);
+		mono_bulk_ready ((uint64_t)end * PAGE);
 		memset (addr, 0, (end - first) * PAGE);
 		return addr;
 	}
@@ -269,7 +269,7 @@ madvise (void *addr, size_t len, int advice)
 	 * memory keeps its contents (libc ignores the advice). */
 	size_t p, end, run;
 	page_span (a, len, &p, &end);
-	mwpm_platform_bulk_ready ((uint64_t)end * PAGE);
+	mono_bulk_ready ((uint64_t)end * PAGE);
 	mono_spin_lock (&lock);
 	while (next_run (&p, end, &run))
 		memset ((void *)(run * PAGE), 0, (p - run) * PAGE);

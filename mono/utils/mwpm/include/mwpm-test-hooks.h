@@ -47,10 +47,6 @@ uint64_t mwpm_platform_memory_bytes (void);
  * sbrk_granule (EINVAL otherwise), as for any sbrk caller there. Returns 0 or an errno value. */
 int mwpm_platform_foreign_sbrk (int64_t increment, uint64_t *old_break);
 
-/* The end of the memory the calling thread's bulk operations are known to be safe in (as
- * mwpm_platform_bulk_ready keeps it); UINT64_MAX where nothing needs tracking. */
-uint64_t mwpm_platform_bulk_seen (void);
-
 /* Makes the next `count` calls of mwpm_platform_sbrk fail with ENOMEM. */
 void mwpm_platform_fail_next_sbrk (unsigned count);
 

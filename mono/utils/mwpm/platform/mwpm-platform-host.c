@@ -166,12 +166,6 @@ mwpm_platform_foreign_sbrk (int64_t increment, uint64_t *old_break)
 	return host_sbrk (increment, old_break);
 }
 
-uint64_t
-mwpm_platform_bulk_seen (void)
-{
-	return UINT64_MAX; /* no wasm engine: nothing to track */
-}
-
 void
 mwpm_platform_fail_next_sbrk (unsigned count)
 {

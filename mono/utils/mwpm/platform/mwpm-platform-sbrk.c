@@ -22,16 +22,12 @@
  * in between only means that sbrk grows the memory its own way: the growth is a hint, sbrk is
  * still the one atomic step that takes the memory.
  *
- * Whether the break is monotonic (docs/mwpm.md, "Zero trust"):
- *  - emscripten 3.1.6: sbrk of a negative increment fails, its dlmalloc is built with
- *    MORECORE_CANNOT_TRIM, brk() aborts in pthreads builds: nothing lowers the break.
- *    Later emscripten mallocs trim, so newer versions are not trusted.
- *  - the shared-pool build: malloc takes its memory from mwpm and never calls sbrk.
- *  - WASI: the break is the memory size, and linear memory never shrinks (sbrk traps on a
- *    negative increment rather than lowering the break).
+ * Whether the break is monotonic (docs/mwpm.md, "Zero trust"): MONO_BREAK_MONOTONIC, the one
+ * definition of it (mono-break.h), which the malloc backend trusts too.
  */
 #include "mono-config.h"
 #include "mwpm-platform.h"
+#include "mono-break.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -41,16 +37,10 @@
 #include <emscripten/emscripten.h>
 #include <emscripten/heap.h>
 #define SBRK_GRANULE 4u
-#if MONO_CONFIG_SHARED_POOL || (__EMSCRIPTEN_major__ < 3 || (__EMSCRIPTEN_major__ == 3 && __EMSCRIPTEN_minor__ == 1 && __EMSCRIPTEN_tiny__ <= 6))
-#define BREAK_MONOTONIC 1
-#else
-#define BREAK_MONOTONIC 0
-#endif
 #define MEMORY_MAX ((uint64_t)emscripten_get_heap_max ())
 #else /* WASI */
 #define SBRK_GRANULE 65536u
 #define MEMORY_MAX ((uint64_t)1 << 32)
-#define BREAK_MONOTONIC 1
 #endif
 
 #ifdef _REENTRANT
@@ -107,7 +97,7 @@ mwpm_platform_info (MwpmPlatformInfo *out)
 	/* sbrk takes an intptr_t: 2 GiB or more is negative. */
 	out->sbrk_max = 0x80000000u - SBRK_GRANULE;
 	out->memory_max = MEMORY_MAX;
-	out->break_monotonic = BREAK_MONOTONIC;
+	out->break_monotonic = MONO_BREAK_MONOTONIC;
 	out->threads = HAVE_THREADS;
 }
 
@@ -136,16 +126,6 @@ mwpm_platform_break (uint64_t *brk)
 		return ENOMEM;
 	*brk = (uint64_t)(uintptr_t)p;
 	return 0;
-}
-
-uint64_t
-mwpm_platform_bulk_seen (void)
-{
-#if MONO_CONFIG_THREADS && MONO_CONFIG_EMSCRIPTEN
-	return (uint64_t)_mwpm_platform_bulk_seen_pages () << 16;
-#else
-	return UINT64_MAX;
-#endif
 }
 
 uint64_t

@@ -17,6 +17,7 @@
 
 #include "mono-config.h"
 #include "mwpm-test-hooks.h"
+#include "mono-bulk.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -27,32 +28,7 @@
  * memory cannot grow (nothing changed). Atomic with respect to other sbrk callers. */
 int mwpm_platform_sbrk (uint32_t increment, uint64_t *old_break);
 
-/*
- * Makes offsets [0, end) of the linear memory safe for bulk memory operations (memory.fill,
- * memory.copy: memset, memcpy) in the calling thread. In pthreads builds a thread's engine
- * bounds those by the memory size it last saw and traps on memory another thread has just
- * grown, while plain loads and stores work (node 20 and Chromium 156 alike); memory.grow(0) in
- * the thread brings its view up to date (docs/mwpm.md, "Threads"). The common case costs one
- * compare with a per-thread copy of the size this thread has seen; the refresh itself (about
- * 270 ns) runs only when the range lies above it. Nothing to do without wasm threads.
- */
-#if MONO_CONFIG_THREADS && MONO_CONFIG_EMSCRIPTEN
-/* mwpm-platform-bulk.S: a per-thread wasm global, not C thread-local storage, which does not
- * exist yet when emscripten allocates a thread's TLS block through malloc (and so mwpm). */
-uint32_t _mwpm_platform_bulk_seen_pages (void);
-void _mwpm_platform_bulk_refresh (void);
-static inline void
-mwpm_platform_bulk_ready (uint64_t end)
-{
-	if (end > (uint64_t)_mwpm_platform_bulk_seen_pages () << 16)
-		_mwpm_platform_bulk_refresh ();
-}
-#else
-static inline void
-mwpm_platform_bulk_ready (uint64_t end)
-{
-	(void)end;
-}
-#endif
+/* Bulk memory operations on memory another thread may have just grown go through
+ * mono_bulk_ready (mono-bulk.h, shared with the layers above mwpm). */
 
 #endif

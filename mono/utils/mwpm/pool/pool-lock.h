@@ -46,7 +46,7 @@ pool_lock_acquire (PoolLock *lk)
 	}
 	atomic_store_explicit (&lk->owner, me, memory_order_relaxed);
 	lk->count = 1;
-	mwpm_platform_bulk_ready (mwpm_platform_memory_bytes ());
+	mono_bulk_ready (mwpm_platform_memory_bytes ());
 	return 0;
 }
 
@@ -71,7 +71,7 @@ pool_lock_try (PoolLock *lk)
 		return 0;
 	atomic_store_explicit (&lk->owner, me, memory_order_relaxed);
 	lk->count = 1;
-	mwpm_platform_bulk_ready (mwpm_platform_memory_bytes ());
+	mono_bulk_ready (mwpm_platform_memory_bytes ());
 	return 1;
 }
 

@@ -129,7 +129,7 @@ alloc_pages (size_t size, size_t alignment, int flags)
 	uint32_t p = find_or_grow (n64, align64);
 	if (p != MWPM_INDEX_NONE) {
 		uint32_t n = (uint32_t)n64;
-		mwpm_platform_bulk_ready ((uint64_t)(p + n) << MWPM_PAGE_SHIFT);
+		mono_bulk_ready ((uint64_t)(p + n) << MWPM_PAGE_SHIFT);
 		if (flags & MWPM_ZEROED)
 			nzero = note_dirty_runs (p, n, zero);
 		take_pages (p, n);
