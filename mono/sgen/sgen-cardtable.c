@@ -19,10 +19,10 @@
  *                         (about 2 KiB of cards per MiB of heap), treats the slots in them as
  *                         roots, then clears them: after it no old-to-young reference is left
  *                         (every survivor is promoted);
- *   first touch           the cards of a block or large object are written (their values kept)
- *                         when it is taken into use, before any scan reads them, so no card is
- *                         read before it was written: the table's untouched pages cost nothing
- *                         (docs/sgen.md).
+ *   first touch           the cards of a block or large object are written when it is taken
+ *                         into use, before any scan reads them, and written without being read
+ *                         first (_sgen_cards_touch), so a fresh card page takes one page fault
+ *                         and the table's untouched pages cost nothing (docs/sgen.md).
  *
  * Invariant (checked by the verifier): every slot of an object outside the nursery that points
  * into the nursery lies in a marked card.
@@ -67,17 +67,96 @@ _sgen_cards_shutdown (void)
 	_sgen_cards = NULL;
 }
 
-void
-_sgen_cards_touch (const void *start, size_t len)
+/* Does every card of the table belong to one 512-byte stretch of addresses: no two regions
+ * share a card except where they meet inside it? wasm32 with every card bit. */
+static bool
+cards_unshared (void)
 {
-	/* volatile: the write of the value just read is the point (the page is written). */
+	return (UINTPTR_MAX >> SGEN_CARD_BITS) <= _sgen_card_mask;
+}
+
+/* Writes a card with the value it holds, as a write access: a locked compare-exchange with 0
+ * stores 0 where the card is 0 and leaves a mark alone, and the processor treats it as a write
+ * either way, so a fresh card page takes one page fault, not a read fault and then a write fault.
+ * (An atomic or of 0 would not do: compilers turn it into a plain load.) */
+static void
+rewrite_card (uint8_t *card)
+{
+	uint8_t zero = 0;
+	__atomic_compare_exchange_n (card, &zero, 0, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
+static struct {
+	void (*observe) (bool after);
+	bool read_first;
+} touch_test;
+
+void
+sgen_observe_card_touch_for_tests (void (*observe) (bool after), bool read_first)
+{
+	touch_test.observe = observe;
+	touch_test.read_first = read_first;
+}
+
+const void *
+sgen_card_table_for_tests (size_t *len)
+{
+	*len = SGEN_CARD_COUNT;
+	return _sgen_cards;
+}
+
+/* The defect the first-touch test must catch: each card read, then written. */
+static void
+touch_reading_first (uintptr_t lo, uintptr_t end)
+{
 	volatile uint8_t *cards = _sgen_cards;
-	uintptr_t a = (uintptr_t) start & ~(uintptr_t) (SGEN_CARD_SIZE - 1);
-	uintptr_t end = (uintptr_t) start + len;
-	for (; a < end; a += SGEN_CARD_SIZE) {
+	for (uintptr_t a = lo & ~(uintptr_t) (SGEN_CARD_SIZE - 1); a < end; a += SGEN_CARD_SIZE) {
 		size_t i = _sgen_card_index ((const void *) a);
 		cards[i] = cards[i];
 	}
+}
+
+/*
+ * First touch without a read (_sgen_cards_touch): the cards that lie wholly inside [lo, end)
+ * and that no other region can share are written 0 (the memory is new to the heap: nothing in it points
+ * anywhere yet). The cards at the two ends may be shared with a neighbouring region, and where
+ * the table wraps (64-bit hosts, fewer card bits in tests) every card may be: those keep their
+ * value (rewrite_card), written after the inner ones, which put most of their pages in memory
+ * already.
+ */
+static void
+touch_writing (uintptr_t lo, uintptr_t end)
+{
+	uintptr_t first = (lo + SGEN_CARD_SIZE - 1) & ~(uintptr_t) (SGEN_CARD_SIZE - 1);
+	uintptr_t last = end & ~(uintptr_t) (SGEN_CARD_SIZE - 1);   /* inner cards: [first, last) */
+	bool unshared = cards_unshared ();
+	for (uintptr_t a = first; a < last; a += SGEN_CARD_SIZE) {
+		uint8_t *card = &_sgen_cards[_sgen_card_index ((const void *) a)];
+		if (unshared)
+			*card = 0;
+		else
+			rewrite_card (card);
+	}
+	if (lo & (SGEN_CARD_SIZE - 1) || first >= last)
+		rewrite_card (&_sgen_cards[_sgen_card_index ((const void *) lo)]);
+	if (end & (SGEN_CARD_SIZE - 1) && last >= first)
+		rewrite_card (&_sgen_cards[_sgen_card_index ((const void *) (end - 1))]);
+}
+
+void
+_sgen_cards_touch (const void *start, size_t len)
+{
+	if (!len)
+		return;
+	uintptr_t lo = (uintptr_t) start, end = lo + len;
+	if (touch_test.observe)
+		touch_test.observe (false);
+	if (touch_test.read_first)
+		touch_reading_first (lo, end);
+	else
+		touch_writing (lo, end);
+	if (touch_test.observe)
+		touch_test.observe (true);
 }
 
 void

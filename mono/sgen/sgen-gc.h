@@ -99,6 +99,13 @@ void sgen_set_write_barrier_enabled_for_tests (bool enabled);
  * (1..23; 23, the default, covers wasm32's space): with few bits, regions 512 << bits bytes
  * apart share cards all the time, as on 64-bit hosts rarely. Returns -1 for other values. */
 int sgen_set_card_bits_for_tests (unsigned bits);
+/* Tests only (first touch, docs/sgen.md): `observe` (may be NULL) runs before (false) and after
+ * (true) the cards of memory new to the heap are written, so a test can count the page faults
+ * of the card table alone. With read_first the cards are read before they are written: the
+ * defect that count must catch. */
+void sgen_observe_card_touch_for_tests (void (*observe) (bool after), bool read_first);
+/* Tests only: where the card table lies (NULL before sgen_init). */
+const void *sgen_card_table_for_tests (size_t *len);
 /* Is p inside the nursery, an in-use major block, or the start of a large object? */
 bool sgen_ptr_in_heap (const void *p);
 bool sgen_ptr_in_nursery (const void *p);

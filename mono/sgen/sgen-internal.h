@@ -178,8 +178,9 @@ _sgen_card_marked (const void *p)
 }
 int _sgen_cards_init (char *err, size_t errlen);
 void _sgen_cards_shutdown (void);
-/* Writes the cards of [start, start + len) keeping their values: memory new to the heap, whose
- * cards a later scan will read (first touch). A mark found there may be another region's. */
+/* Writes the cards of [start, start + len), never reading one first: memory new to the heap,
+ * whose cards a later scan will read (first touch). Cards it may share with another region keep
+ * their marks. */
 void _sgen_cards_touch (const void *start, size_t len);
 /* Clears the marked cards of [start, start + len): once every region was scanned. */
 void _sgen_cards_clear (const void *start, size_t len);
