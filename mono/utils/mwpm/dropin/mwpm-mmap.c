@@ -6,8 +6,9 @@
  * the link. libc's own mmap and munmap stay reachable as emscripten_builtin_mmap / _munmap.
  *
  * What goes where:
- *   anonymous (MAP_ANONYMOUS, private or shared)  mwpm: page-aligned, zeroed only where dirty,
- *                                                  any part can be unmapped
+ *   anonymous (MAP_ANONYMOUS, private or shared)  mwpm: aligned to the page size the program
+ *                                                  sees (UNIT), zeroed only where dirty, any
+ *                                                  part can be unmapped
  *   MAP_FIXED over pages this library mapped       those pages are zeroed in place
  *   MAP_FIXED anywhere else                        ENOMEM (mwpm cannot place memory at an
  *                                                  address; unaligned: EINVAL)
@@ -50,6 +51,11 @@ int emscripten_builtin_munmap (void *addr, size_t len);
 #define PAGES ((size_t)(((uint64_t)1 << 32) / MWPM_PAGE_SIZE))
 /* The page size libc and sysconf report on emscripten. */
 #define LIBC_PAGE ((size_t)65536)
+/* The unit of every mapping here: the page size the program sees (sysconf(_SC_PAGESIZE), which
+ * it rounds addresses and lengths by), or mwpm's page where that is larger. With mwpm pages
+ * below 64 KiB, mappings are 64 KiB-aligned multiples of 64 KiB, and munmap, madvise and
+ * MAP_FIXED take 64 KiB-aligned addresses, as POSIX says for the reported page size. */
+#define UNIT ((uintptr_t)(PAGE > LIBC_PAGE ? PAGE : LIBC_PAGE))
 
 typedef struct LibcMap {
 	uintptr_t addr;
@@ -78,15 +84,16 @@ set_ours (size_t first, size_t count, bool on)
 	}
 }
 
-/* Pages [*first, *end) touched by [addr, addr + len), clipped to the 32-bit space. */
+/* mwpm pages [*first, *end) of the units touched by [addr, addr + len) (addr a multiple of
+ * UNIT), clipped to the 32-bit space. */
 static void
 page_span (uintptr_t addr, size_t len, size_t *first, size_t *end)
 {
-	uint64_t e = (uint64_t)addr + len;
+	uint64_t e = ((uint64_t)addr + len + UNIT - 1) / UNIT * UNIT;
 	if (e > ((uint64_t)1 << 32))
 		e = (uint64_t)1 << 32;
 	*first = addr / PAGE;
-	*end = (size_t)((e + PAGE - 1) / PAGE);
+	*end = (size_t)(e / PAGE);
 }
 
 static bool
@@ -163,7 +170,7 @@ mmap (void *addr, size_t len, int prot, int flags, int fd, off_t off)
 		return map_file (addr, len, prot, flags, fd, off);
 	if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
 		uintptr_t a = (uintptr_t)addr;
-		if (a % PAGE || (uint64_t)a + len > ((uint64_t)1 << 32)) {
+		if (a % UNIT || (uint64_t)a + len > ((uint64_t)1 << 32)) {
 			errno = EINVAL;
 			return MAP_FAILED;
 		}
@@ -186,7 +193,10 @@ mmap (void *addr, size_t len, int prot, int flags, int fd, off_t off)
 		memset (addr, 0, (end - first) * PAGE);
 		return addr;
 	}
-	void *p = mwpm_alloc_range (len, MWPM_ZEROED);
+	void *p = NULL;
+	if (len <= SIZE_MAX - (UNIT - 1))
+		p = UNIT > PAGE ? mwpm_alloc_aligned ((len + UNIT - 1) & ~(size_t)(UNIT - 1), UNIT, MWPM_ZEROED)
+		                : mwpm_alloc_range (len, MWPM_ZEROED);
 	if (!p) {
 		errno = ENOMEM;
 		return MAP_FAILED;
@@ -224,7 +234,7 @@ munmap (void *addr, size_t len)
 		free (m);
 		return rc;
 	}
-	if (a % PAGE) {
+	if (a % UNIT) {
 		mono_spin_unlock (&lock);
 		errno = EINVAL;
 		return -1;
@@ -248,7 +258,7 @@ mprotect (void *addr, size_t len, int prot)
 	(void)len;
 	(void)prot;
 	/* wasm has no page protection: accepted and ignored, as libc does. */
-	if ((uintptr_t)addr % PAGE) {
+	if ((uintptr_t)addr % UNIT) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -259,7 +269,7 @@ int
 madvise (void *addr, size_t len, int advice)
 {
 	uintptr_t a = (uintptr_t)addr;
-	if (a % PAGE) {
+	if (a % UNIT) {
 		errno = EINVAL;
 		return -1;
 	}
