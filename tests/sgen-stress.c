@@ -292,8 +292,9 @@ print_json (uint64_t seed, int64_t scale, int threads, double elapsed, uint64_t 
 		(unsigned long long) ms.bytes_zeroed);
 	printf (",\"major_blocks_in_use\":%zu,\"major_blocks_empty\":%zu,\"major_blocks_released\":%zu",
 		s.major_blocks_in_use, s.major_blocks_empty, s.major_blocks_released);
-	printf (",\"los_objects_freed\":%llu,\"grow_hook_collections\":%llu",
-		(unsigned long long) s.los_objects_freed, (unsigned long long) s.grow_hook_collections);
+	printf (",\"los_objects_freed\":%llu,\"grow_hook_requests\":%llu,\"grow_hook_collections\":%llu",
+		(unsigned long long) s.los_objects_freed, (unsigned long long) s.grow_hook_requests,
+		(unsigned long long) s.grow_hook_collections);
 	printf (",\"result_objects\":%llu,\"result_digest\":\"%016llx\",\"live_bytes_final\":%llu,\"elapsed_ms\":%.1f",
 		(unsigned long long) objects, (unsigned long long) digest, (unsigned long long) live_final, elapsed);
 	/* run_ms: GC init and the workloads, without the final checks (a runtime's start is that);

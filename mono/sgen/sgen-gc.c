@@ -11,6 +11,9 @@
  * Major collection: a minor evacuation first (the nursery is then empty), then marking from the
  * roots and strong handles, weak handles cleared for unmarked objects, the major sweep (which
  * may return blocks to the OS) and the LOS sweep.
+ *
+ * Objects move or die only inside sgen_alloc_*, sgen_collect and sgen_shutdown (docs/sgen.md,
+ * "Memory pressure"): never in a call that merely reaches the mmap backend (the grow hook).
  */
 #include "sgen-internal.h"
 
@@ -57,7 +60,8 @@ static const MonoOptionDef sgen_options[] = {
 	{ .name = "sgen-verify-expensive", .type = MONO_OPTION_BOOL, .default_value = "off",
 	  .help = "with --sgen-verify: also check that every free slot of the major heap reads zero" },
 	{ .name = "sgen-grow-hook", .type = MONO_OPTION_BOOL, .default_value = "on",
-	  .help = "run a major collection before the mmap backend grows its memory when that can free enough" },
+	  .help = "when the mmap backend must grow its memory: give back the empty blocks kept in reserve, and "
+		  "run a major collection at the next allocation when that can free as much (never inside the request)" },
 };
 
 static bool running;
@@ -195,6 +199,17 @@ sgen_collect (SgenCollectKind kind)
 
 /* ---- allocation ---- */
 
+/* At an allocation: the collection a grow request asked for, when it can answer it. */
+static void
+collect_for_pressure (void)
+{
+	if (!_sgen_memgov_pressure_major_needed ())
+		return;
+	collect_major ();
+	counts.grow_hook_collections++;
+}
+
+
 static void
 init_header (SgenObject *obj, const SgenVTable *vt, size_t length, size_t size)
 {
@@ -259,6 +274,7 @@ alloc_object (const SgenVTable *vt, size_t length)
 		return NULL;
 	}
 	_sgen_busy++;
+	collect_for_pressure ();
 	SgenObject *obj = size > SGEN_MAX_SMALL_OBJ_SIZE ? alloc_large (size) : alloc_small (size);
 	_sgen_busy--;
 	if (obj)
@@ -291,29 +307,31 @@ sgen_alloc_array (const SgenVTable *vt, size_t length)
 /* ---- the grow hook ---- */
 
 /*
- * The mmap layer's backend is about to grow the memory it maps from by `bytes`. A major collection helps only if the old
- * generation grew by at least that much since the last one (otherwise it cannot free enough),
- * and it may only run on the mutator thread while the mutator is outside sgen (sgen's own
- * requests for memory were decided by the governor already).
+ * The mmap layer's backend is about to grow the memory it maps from by `bytes`. The request may
+ * come from anywhere: in the shared-pool build every malloc and printf can reach it, with the
+ * embedder holding object pointers in C locals that no root names. So the hook never moves or
+ * frees an object (docs/sgen.md, "Memory pressure"): it gives back the empty major blocks kept
+ * in reserve, memory no object uses, and tells the governor, so that the next allocation runs
+ * the major collection that can give back as much (sgen_alloc_*: a point where objects may
+ * move). Only on the mutator thread while the mutator is outside sgen (sgen's own requests were
+ * decided by the governor already; another thread must not even read the collector's state).
  */
 static int
 grow_hook (size_t bytes, void *ctx)
 {
 	(void) ctx;
 #if MONO_CONFIG_THREADS
-	/* First: other threads must not even read the collector's state. */
 	if (!pthread_equal (pthread_self (), mutator))
 		return 0;
 #endif
-	if (!running || _sgen_busy || _sgen_collecting || _sgen_memgov_old_since_major () < bytes)
+	if (!running || _sgen_busy || _sgen_collecting)
 		return 0;
-	SgenStats before;
-	_sgen_os_fill_stats (&before);
-	sgen_collect (SGEN_COLLECT_MAJOR);
-	counts.grow_hook_collections++;
-	SgenStats after;
-	_sgen_os_fill_stats (&after);
-	return after.os_bytes_freed > before.os_bytes_freed;
+	counts.grow_hook_requests++;
+	_sgen_memgov_pressure (bytes);
+	_sgen_busy++;
+	size_t released = _sgen_major_release_free_blocks ();
+	_sgen_busy--;
+	return released > 0;
 }
 
 /* ---- start, stop, stats ---- */

@@ -80,7 +80,8 @@ typedef struct {
 	uint64_t os_bytes_peak;
 	uint64_t heap_limit;             /* 0: none */
 	uint64_t oom_errors;             /* allocations that failed: heap limit or OS */
-	uint64_t grow_hook_collections;
+	uint64_t grow_hook_requests;     /* growths the backend announced from outside sgen */
+	uint64_t grow_hook_collections;  /* major collections run at an allocation for them */
 	uint64_t card_bytes_scanned;     /* card-table bytes read by minor collections, in total */
 } SgenStats;
 

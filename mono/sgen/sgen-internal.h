@@ -87,6 +87,10 @@ bool _sgen_memgov_major_needed (void);
 uint64_t _sgen_memgov_old_since_major (void);
 /* After a major collection: old-generation object bytes still live. */
 void _sgen_memgov_major_done (uint64_t live_old_bytes, uint64_t heap_bytes);
+/* The backend must grow by `bytes` (announced from outside sgen): remembered until a major. */
+void _sgen_memgov_pressure (uint64_t bytes);
+/* Would a major collection now answer the pressure (the old generation grew by as much)? */
+bool _sgen_memgov_pressure_major_needed (void);
 /* True while a collection runs (heap allocations may overshoot the limit). */
 extern bool _sgen_collecting;
 
@@ -115,6 +119,9 @@ bool _sgen_major_contains (const void *p);
 /* Sweeps after marking: frees unmarked objects, clears marks, then returns empty blocks to the
  * OS by the rules of docs/sgen.md. Returns the object bytes still live. */
 uint64_t _sgen_major_sweep (void);
+/* Gives every FREE and EMPTY block back to the OS, the reserve too (backends that free in
+ * part only): memory no object uses, so nothing moves or dies. Returns the blocks released. */
+size_t _sgen_major_release_free_blocks (void);
 void _sgen_major_foreach (void (*fn) (SgenObject *obj, void *ctx), void *ctx);
 /* Counts problems of the block structure (states, counts, free slots reading zero). */
 int _sgen_major_check (bool expensive);

@@ -344,6 +344,8 @@ static void
 release_block (Block *blk)
 {
 	blk->state = BLOCK_RELEASED;
+	blk->listed = false;
+	blk->next = NULL;
 	_sgen_block_map_remove ((uintptr_t) blk->base);
 	blk->batch->released++;
 	major.released++;
@@ -377,11 +379,12 @@ release_batch (Batch *b, size_t budget)
 	return budget - b->nblocks;
 }
 
+/* Releases the FREE and EMPTY blocks beyond `reserve` (see the rules at the top). */
 static void
-release_empty_blocks (void)
+release_empty_blocks (size_t reserve)
 {
 	bool partial = mono_mmap_caps ()->partial_free;
-	size_t budget = major.empty_count > SGEN_EMPTY_BLOCK_RESERVE ? major.empty_count - SGEN_EMPTY_BLOCK_RESERVE : 0;
+	size_t budget = major.empty_count > reserve ? major.empty_count - reserve : 0;
 	for (size_t bi = 0; bi < major.nbatches && budget;) {
 		Batch *b = major.batches[bi];
 		budget = partial ? release_blocks_of (b, budget) : release_batch (b, budget);
@@ -413,7 +416,7 @@ _sgen_major_sweep (void)
 				major.empty_count++;
 		}
 	}
-	release_empty_blocks ();
+	release_empty_blocks (SGEN_EMPTY_BLOCK_RESERVE);
 	/* Rebuild the lists, lowest addresses first (they are taken from the head). */
 	major.empty_count = 0;
 	for (size_t bi = major.nbatches; bi-- > 0;) {
@@ -430,6 +433,19 @@ _sgen_major_sweep (void)
 		}
 	}
 	return live;
+}
+
+size_t
+_sgen_major_release_free_blocks (void)
+{
+	if (!mono_mmap_caps ()->partial_free)
+		return 0;
+	/* Every FREE and EMPTY block goes (the budget is all of them), so the empty list ends up
+	 * empty; the partial lists hold only IN_USE blocks and stay as they are. */
+	size_t n = major.empty_count;
+	release_empty_blocks (0);
+	major.empty = NULL;
+	return n;
 }
 
 void

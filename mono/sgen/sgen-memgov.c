@@ -14,6 +14,11 @@
  *
  * The heap limit counts OS bytes of the heap accounts (nursery, major, LOS). An allocation that
  * would pass it first runs a major collection (sgen-gc.c), then fails with a clear error.
+ *
+ * Memory pressure: when the mmap backend announces that it must grow by N bytes (the grow hook,
+ * sgen-gc.c) from outside sgen, no collection may run there; the governor remembers N, and the
+ * next allocation runs a major collection if the old generation grew by at least N since the
+ * last one (a collection that can give that much back).
  */
 #include "sgen-internal.h"
 
@@ -26,6 +31,7 @@ static struct {
 	uint64_t min_allowance;
 	uint64_t allowance;
 	uint64_t old_since_major;
+	uint64_t pressure;   /* the largest growth the backend announced since the last major */
 } gov;
 
 void
@@ -35,6 +41,7 @@ _sgen_memgov_init (uint64_t max_heap, size_t nursery_size)
 	gov.min_allowance = (uint64_t) SGEN_MIN_ALLOWANCE_NURSERIES * nursery_size;
 	gov.allowance = gov.min_allowance;
 	gov.old_since_major = 0;
+	gov.pressure = 0;
 	_sgen_collecting = false;
 }
 
@@ -82,4 +89,18 @@ _sgen_memgov_major_done (uint64_t live_old_bytes, uint64_t heap_bytes)
 	}
 	gov.allowance = a;
 	gov.old_since_major = 0;
+	gov.pressure = 0;
+}
+
+void
+_sgen_memgov_pressure (uint64_t bytes)
+{
+	if (bytes > gov.pressure)
+		gov.pressure = bytes;
+}
+
+bool
+_sgen_memgov_pressure_major_needed (void)
+{
+	return gov.pressure && gov.old_since_major >= gov.pressure;
 }

@@ -34,6 +34,7 @@ void *dlvalloc (size_t);
 void *dlpvalloc (size_t);
 size_t dlmalloc_usable_size (const void *);
 int dlmalloc_trim (size_t);
+struct mallinfo dlmallinfo (void);
 
 /* ---- Pages for dlmalloc ---- */
 
@@ -139,6 +140,12 @@ int
 malloc_trim (size_t pad)
 {
 	return dlmalloc_trim (pad);
+}
+
+struct mallinfo
+mallinfo (void)
+{
+	return dlmallinfo ();
 }
 
 void *
