@@ -2,9 +2,11 @@
  * mono-mmap-option.c: the mmap layer's row of the option table, --mono-wasm-mmap, and what
  * applying it does: choose the backend (mono_mmap_select_backend).
  *
- * Registered at load time (mono-mmap.c calls _mono_mmap_register_option from a constructor), so
- * that every program accepts the option in argv and MONO_ENV_OPTIONS from its first parse on
- * and --help-options lists it, before any memory is allocated.
+ * Registered at load time (a constructor here), so that every program accepts the option in
+ * argv and MONO_ENV_OPTIONS from its first parse on and --help-options lists it, before any
+ * memory is allocated. This file calls the layer (mono-mmap.c), never the other way; the build
+ * links it whole into every program of the layer (mono/utils/mmap/meson.build), since nothing
+ * refers to it by name.
  */
 #include "mono-config.h"
 #include "mono-mmap.h"
@@ -79,10 +81,8 @@ static const MonoOptionDef rows[] = {
 	  .check = check_wasm_mmap, .current = current_wasm_mmap },
 };
 
-void _mono_mmap_register_option (void);
-
-void
-_mono_mmap_register_option (void)
+__attribute__ ((constructor)) static void
+register_option (void)
 {
 	static const MonoOptionTable table = { .defs = rows, .count = 1, .apply = apply_wasm_mmap, .builtin = true };
 	(void)mono_options_register_table (&table);

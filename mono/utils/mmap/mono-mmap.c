@@ -45,15 +45,6 @@ typedef struct {
 
 static MonoMmapLayer layer = { .lock = MONO_SPIN_LOCK_INIT };
 
-void _mono_mmap_register_option (void);
-
-/* --mono-wasm-mmap is the layer's option (mono-mmap-option.c), in the table before main. */
-__attribute__ ((constructor)) static void
-register_option (void)
-{
-	_mono_mmap_register_option ();
-}
-
 static const char *const account_names[MONO_MEM_ACCOUNT_COUNT] = {
 	"nursery", "major", "los", "internal", "other",
 };

@@ -24,13 +24,6 @@ typedef struct {
  * with fresh ones, page by page) and has the rest zeroed under the lock. */
 #define ZERO_RUNS 16
 
-uint32_t
-_mwpm_find_fit_locked (uint32_t n, uint32_t align)
-{
-	MONO_ASSERT_LOCK_HELD (&_mwpm.lock);
-	return mwpm_index_find_aligned (&_mwpm.index, n, align);
-}
-
 static bool
 alloc_args_ok (size_t size, size_t alignment, int flags)
 {

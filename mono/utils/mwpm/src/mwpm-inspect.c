@@ -161,19 +161,6 @@ mwpm_check_invariants (void)
 	return mono_problem_log_print (&log, "mwpm_check_invariants");
 }
 
-const char *
-mwpm_page_state_name (MwpmPageState state)
-{
-	static const char *const names[MWPM_PAGE_STATE_COUNT] = {
-		[MWPM_PAGE_NOT_OURS] = "not-ours",
-		[MWPM_PAGE_FOREIGN] = "foreign",
-		[MWPM_PAGE_FREE_ZEROED] = "free-zeroed",
-		[MWPM_PAGE_FREE_DIRTY] = "free-dirty",
-		[MWPM_PAGE_IN_USE] = "in-use",
-	};
-	return (unsigned)state < MWPM_PAGE_STATE_COUNT ? names[state] : "invalid";
-}
-
 size_t
 mwpm_walk_runs (size_t first_page, size_t end_page, void (*fn) (const MwpmRun *run, void *ctx), void *ctx)
 {

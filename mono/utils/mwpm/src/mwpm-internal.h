@@ -2,12 +2,15 @@
  * mwpm-internal.h: what the files of mwpm share. Reachable only from inside the module: its
  * folder is on no other library's include path (mono/utils/mwpm/meson.build).
  *
- *   mwpm-pages.c    the page table, its states and their one place of change; the lock
+ *   mwpm-pages.c    the page table, its states (and their names) and their one place of
+ *                   change; the lock; the first-fit question to the index
  *   mwpm-grow.c     growth: sbrk chunks, welding, foreign pages, zero trust
  *   mwpm-alloc.c    allocation, freeing, ownership, the grow hook
  *   mwpm-index.c    the free-page bitmap and its summary tree (mwpm-index.h)
  *   mwpm-inspect.c  stats, invariant checks, the walk over runs, stats as JSON
  *   mwpm-dump.c     page-table snapshots as JSON lines
+ *
+ * Calls go one way: alloc -> grow -> pages -> index; inspect and dump -> pages -> index.
  *
  * Functions named _locked, and every function here that says "Lock held.", check it
  * (MONO_ASSERT_LOCK_HELD) at check level 1 and above.
@@ -106,6 +109,10 @@ _mwpm_leave (void)
  * Lock held. */
 uint32_t _mwpm_set_pages (uint32_t first, uint32_t count, unsigned from_mask, unsigned to, bool strict);
 
+/* First fit for n pages aligned to `align` pages (a power of two), or MWPM_INDEX_NONE: a question
+ * to the index, asked by allocation and by growth alike. Lock held. */
+uint32_t _mwpm_find_fit_locked (uint32_t n, uint32_t align);
+
 /* ---- mwpm-grow.c ---- */
 
 /* The MWPM_TRUST_* level in force for the next sbrk result. Lock held. */
@@ -114,12 +121,6 @@ int _mwpm_trust_level_locked (void);
 /* Grows the span until a run of n pages aligned to `align` pages is free: 0, or ENOMEM (nothing
  * changed when the run cannot fit below the maximum from the current break). Lock held. */
 int _mwpm_grow_locked (uint32_t n, uint32_t align);
-
-/* ---- mwpm-alloc.c ---- */
-
-/* First fit for n pages aligned to `align` pages (a power of two), or MWPM_INDEX_NONE. Lock
- * held. */
-uint32_t _mwpm_find_fit_locked (uint32_t n, uint32_t align);
 
 /* ---- mwpm-inspect.c ---- */
 

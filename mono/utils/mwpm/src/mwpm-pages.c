@@ -156,3 +156,23 @@ mwpm_page_of (const void *addr)
 	_mwpm_leave ();
 	return (size_t)(((uintptr_t)addr - base) >> MWPM_PAGE_SHIFT);
 }
+
+uint32_t
+_mwpm_find_fit_locked (uint32_t n, uint32_t align)
+{
+	MONO_ASSERT_LOCK_HELD (&_mwpm.lock);
+	return mwpm_index_find_aligned (&_mwpm.index, n, align);
+}
+
+const char *
+mwpm_page_state_name (MwpmPageState state)
+{
+	static const char *const names[MWPM_PAGE_STATE_COUNT] = {
+		[MWPM_PAGE_NOT_OURS] = "not-ours",
+		[MWPM_PAGE_FOREIGN] = "foreign",
+		[MWPM_PAGE_FREE_ZEROED] = "free-zeroed",
+		[MWPM_PAGE_FREE_DIRTY] = "free-dirty",
+		[MWPM_PAGE_IN_USE] = "in-use",
+	};
+	return (unsigned)state < MWPM_PAGE_STATE_COUNT ? names[state] : "invalid";
+}
