@@ -19,6 +19,7 @@
 #include "mono-options.h"
 
 #include "mono-wasm-pagemgr.h"
+#include "usage.h"
 #if !MONO_CONFIG_WASM
 #include <sys/prctl.h>
 #include <sys/mman.h>
@@ -143,11 +144,14 @@ open_output (const char *path)
 
 static struct {
 	double t0, t_run_end;   /* before sgen_init; after the workloads (before the final checks) */
+	double usage_ms;        /* spent reading the process's usage: not part of the run's time */
 	FILE *trace;
 	FILE *dump;
 	const char *phase;
 	uint64_t ticks;
 	uint64_t linear_peak;
+	int64_t resident_end;   /* resident bytes of the linear memory after the workloads */
+	int64_t resident_peak;  /* the most of them at the end of any workload, or at the end */
 	uint64_t errors;
 } run;
 
@@ -181,6 +185,19 @@ write_sample (void)
 		return;
 	}
 	fputs (",,,,\n", run.trace);
+}
+
+/* Reads the resident bytes of the linear memory (about a millisecond under node, so only at
+ * the end of each workload and of the run, and kept out of run_ms). */
+static int64_t
+sample_resident (void)
+{
+	double t = now_ms ();
+	int64_t r = usage_resident_linear ();
+	if (r > run.resident_peak)
+		run.resident_peak = r;
+	run.usage_ms += now_ms () - t;
+	return r;
 }
 
 void
@@ -302,6 +319,14 @@ print_json (uint64_t seed, int64_t scale, int threads, double elapsed, uint64_t 
 	printf (",\"run_ms\":%.1f,\"bytes_mapped\":%llu,\"card_bytes_scanned\":%llu", run.t_run_end - run.t0,
 		(unsigned long long) ms.bytes_allocated, (unsigned long long) s.card_bytes_scanned);
 	printf (",\"break_final\":%llu", (unsigned long long) program_break ());
+	/* What the process holds (tests/usage.h; -1 where it cannot be known): the linear memory's
+	 * resident bytes after the workloads and at the most, after the final checks, the process's
+	 * peak resident set, and the memory.grow calls that grew the memory. */
+	int64_t resident_final = sample_resident ();
+	printf (",\"resident_linear_end\":%lld,\"resident_linear_peak\":%lld,\"resident_linear_final\":%lld",
+		(long long) run.resident_end, (long long) run.resident_peak, (long long) resident_final);
+	printf (",\"process_peak_rss\":%lld,\"memory_grow_calls\":%lld", (long long) usage_peak_rss (),
+		(long long) usage_memory_grow_calls ());
 	if (threads) {
 		printf (",\"thread_reports\":[");
 		for (int i = 0; i < threads; i++)
@@ -426,6 +451,7 @@ run_workloads (const StressConfig *cfg)
 		double t = now_ms ();
 		stress_workloads[i].run (&params, &rng);
 		stress_sample (stress_workloads[i].name);
+		sample_resident ();
 		dump_pages (stress_workloads[i].name);
 		if (!cfg->json)
 			printf ("  %-12s %8.1f ms\n", stress_workloads[i].name, now_ms () - t);
@@ -613,8 +639,10 @@ main (int argc, char **argv)
 		return 2;
 	if (cfg.read_fresh)
 		read_fresh_array ();
+	run.resident_peak = -1;
 	run_workloads (&cfg);
-	run.t_run_end = now_ms ();
+	run.t_run_end = now_ms () - run.usage_ms;
+	run.resident_end = sample_resident ();
 	faults_end (&cfg, &fc);
 	uint64_t objects = 0, live_final = 0;
 	uint64_t digest = check_final (&cfg, &objects, &live_final);
