@@ -12,15 +12,13 @@
  * other values with EINVAL instead of reaching sbrk. The memory may grow to 4 GiB: the WASI build
  * links with --max-memory=4294967296 (meson.build), and that is also wasm32's limit.
  *
- * Exact growth (emscripten): sbrk past the memory size calls emscripten_resize_heap, which grows
- * the memory by the larger of the request and 20% of its size (MEMORY_GROWTH_GEOMETRIC_STEP,
- * capped at 96 MiB): linear memory the program never asked for, up to a fifth more than its
- * break. mwpm already sizes its own growth (mono-wasm-pagemgr.c, grow()), so before its sbrk it
- * grows the memory itself to the new break and 1 MiB of headroom, rounded to 64 KiB
- * (memory.grow, then the JS views are updated: emscripten_notify_memory_growth), and sbrk then
- * finds room. Another thread's sbrk
- * in between only means that sbrk grows the memory its own way: the growth is a hint, sbrk is
- * still the one atomic step that takes the memory.
+ * Growth of the memory (emscripten): sbrk past the memory size calls emscripten_resize_heap,
+ * which grows the memory to the larger of the new break and 20% more than its size, at most
+ * 96 MiB past the break (MEMORY_GROWTH_GEOMETRIC_STEP and _CAP), up to the maximum. mwpm leaves
+ * that rule alone (docs/mwpm.md, "Growth of the memory"): memory grown and not written is address
+ * space, not resident memory, and each memory.grow costs V8 far more than its size suggests (a new
+ * buffer and its views, and full collections of the JS heap), so few large steps beat many exact
+ * ones. The headroom above the break is never written, and serves every sbrk caller.
  *
  * Whether the break is monotonic (docs/mwpm.md, "Zero trust"): MONO_BREAK_MONOTONIC, the one
  * definition of it (mono-break.h), which the malloc backend trusts too.
@@ -51,44 +49,6 @@
 
 static atomic_uint fail_count;
 
-#ifdef __EMSCRIPTEN__
-/* library.js: refreshes the JS views of the memory after a memory.grow from wasm. */
-extern void emscripten_notify_memory_growth (size_t memory_index);
-
-/* Room left above the new break for other sbrk callers (malloc): without it the first foreign
- * sbrk after an exact growth would take emscripten's 20% step. mwpm's own next growth uses it
- * first, so at most this much lies unused at the top: as much as mwpm's smallest sbrk chunk. */
-#define GROW_HEADROOM ((uint64_t)1 << 20)
-
-static bool
-grow_memory_to (uint64_t end, uint64_t have)
-{
-	if (end > MEMORY_MAX)
-		return false;
-	if (__builtin_wasm_memory_grow (0, (size_t)((end - have + 65535) >> 16)) == (size_t)-1)
-		return false;
-	emscripten_notify_memory_growth (0);
-	return true;
-}
-
-/* Grows the memory to hold the break moved up by `increment` and the headroom, and not more
- * (see above); just the break when the headroom does not fit. */
-static void
-grow_exactly (uint32_t increment)
-{
-	uint64_t want = (uint64_t)(uintptr_t)sbrk (0) + increment;
-	uint64_t have = (uint64_t)__builtin_wasm_memory_size (0) << 16;
-	if (want > have && !grow_memory_to (want + GROW_HEADROOM, have))
-		grow_memory_to (want, have);
-}
-#else
-static void
-grow_exactly (uint32_t increment)
-{
-	(void)increment;   /* WASI: sbrk is memory.grow of exactly the increment */
-}
-#endif
-
 void
 mwpm_platform_info (MwpmPlatformInfo *out)
 {
@@ -109,7 +69,6 @@ mwpm_platform_sbrk (uint32_t increment, uint64_t *old_break)
 		if (atomic_compare_exchange_weak (&fail_count, &f, f - 1))
 			return ENOMEM;
 	}
-	grow_exactly (increment);
 	void *p = sbrk ((intptr_t)increment);
 	if (p == (void *)-1)
 		return ENOMEM;
