@@ -35,6 +35,7 @@ typedef struct {
 } Foreign;
 
 static uint8_t m_page[MAX_PAGES];
+static uint32_t m_top;   /* every page the model ever marked is below it */
 static uint32_t m_owner[MAX_PAGES];
 static Live live[MAX_LIVE];
 static unsigned nlive;
@@ -181,6 +182,25 @@ check_first_fit (uint32_t got, uint32_t n)
 	return 0;
 }
 
+/* Does the model know of n free pages aligned to align_pages (pages it freed and nobody took
+ * since)? Then a request served only from held pages (MWPM_NO_GROW) must not fail. */
+static bool
+model_knows_fit (uint64_t n, uint64_t align_pages)
+{
+	uint64_t run = 0;
+	for (uint32_t p = 0; p < m_top; p++) {
+		if (m_page[p] != M_RELEASED) {
+			run = 0;
+			continue;
+		}
+		if (run == 0 && p % align_pages)
+			continue;
+		if (++run >= n)
+			return true;
+	}
+	return false;
+}
+
 static uint64_t
 round_to (uint64_t x, uint64_t to)
 {
@@ -218,7 +238,8 @@ alloc_checked (ModelSource *src, ModelCounts *k, size_t size, size_t align, int 
 		return 0;
 	size_t eff_align = align > PAGE ? align : PAGE;
 	uint64_t n = (size + PAGE - 1) / PAGE, align_pages = eff_align / PAGE;
-	bool fits = fits_from_break (n, align_pages);
+	bool held_only = flags & MWPM_NO_GROW;
+	bool fits = held_only ? model_knows_fit (n, align_pages) : fits_from_break (n, align_pages);
 	MwpmStats before;
 	mwpm_get_stats (&before);
 	if (inject) {
@@ -233,6 +254,8 @@ alloc_checked (ModelSource *src, ModelCounts *k, size_t size, size_t align, int 
 	MwpmStats after;
 	mwpm_get_stats (&after);
 	uint64_t grown = after.bytes_from_sbrk - before.bytes_from_sbrk;
+	if (held_only && grown)
+		FAIL ("an alloc of %zu bytes from held pages only (MWPM_NO_GROW) took %" PRIu64 " bytes from sbrk", size, grown);
 	if (grown > growth_bound (n, align_pages))
 		FAIL ("alloc of %zu bytes aligned to %zu grew the memory by %" PRIu64 " bytes (at most %" PRIu64 ")", size,
 		      eff_align, grown, growth_bound (n, align_pages));
@@ -240,8 +263,9 @@ alloc_checked (ModelSource *src, ModelCounts *k, size_t size, size_t align, int 
 		if (err != ENOMEM)
 			FAIL ("alloc of %zu bytes failed with errno %d", size, err);
 		if (fits && !inject)
-			FAIL ("ENOMEM for %" PRIu64 " pages aligned to %" PRIu64 ", which fit below the maximum from the break", n,
-			      align_pages);
+			FAIL ("ENOMEM for %" PRIu64 " pages aligned to %" PRIu64 ", which fit %s", n, align_pages,
+			      held_only ? "in pages the model freed (MWPM_NO_GROW)" : "below the maximum from the break");
+		k->held_only_misses += held_only;
 		if (!inject && grown)
 			FAIL ("a failed alloc took %" PRIu64 " bytes from sbrk", grown);
 		if (after.pages_in_use != before.pages_in_use || after.bytes_zeroed != before.bytes_zeroed)
@@ -269,6 +293,7 @@ alloc_checked (ModelSource *src, ModelCounts *k, size_t size, size_t align, int 
 	uint32_t id = ++next_id;
 	for (uint32_t p = first; p < first + n; p++) {
 		m_page[p] = M_HELD;
+		m_top = p >= m_top ? p + 1 : m_top;
 		m_owner[p] = id;
 		*page_word (p, 0) = canary (id, p);
 		*page_word (p, PAGE - 8) = ~canary (id, p);
@@ -299,6 +324,11 @@ do_alloc (ModelSource *src, ModelCounts *k)
 	size_t size = (size_t)((pages - 1) * PAGE + 1 + src->next (src, PAGE));
 	size_t align = pick_align (src);
 	int flags = src->next (src, 2) ? MWPM_ZEROED : 0;
+	/* Now and then only from the pages mwpm holds: a fit the model knows of must be found. */
+	if (src->next (src, 16) == 0) {
+		flags |= MWPM_NO_GROW;
+		k->held_only++;
+	}
 	bool inject = src->next (src, 50) == 0;
 	return alloc_checked (src, k, size, align, flags, inject);
 }
@@ -397,6 +427,7 @@ do_foreign (ModelSource *src, ModelCounts *k)
 		if (m_page[p] == M_HELD || m_page[p] == M_RELEASED)
 			FAIL ("foreign sbrk returned page %" PRIu64 ", which mwpm handed out", p);
 		m_page[p] = M_FOREIGN;
+		m_top = p >= m_top ? p + 1 : m_top;
 	}
 	k->foreign++;
 	/* Growth right after another caller moved the break is where the tail credit matters. */
@@ -430,7 +461,8 @@ do_bad_call (ModelSource *src, ModelCounts *k)
 		break;
 	case 1:
 		errno = 0;
-		if (mwpm_alloc_range (PAGE, 2 << src->next (src, 30)) || errno != EINVAL)
+		/* Flags above MWPM_ZEROED | MWPM_NO_GROW. */
+		if (mwpm_alloc_range (PAGE, 4 << src->next (src, 29)) || errno != EINVAL)
 			FAIL ("unknown flag accepted");
 		break;
 	case 2:
@@ -479,6 +511,7 @@ model_run (ModelSource *src, const ModelConfig *cfg, ModelCounts *k)
 	conf = cfg;
 	memset (k, 0, sizeof *k);
 	memset (m_page, 0, sizeof m_page);
+	m_top = 0;
 	nlive = nforeign = 0;
 	memset (recent_release, 0, sizeof recent_release);
 	m_held = m_released = m_bytes_zeroed = 0;

@@ -35,6 +35,7 @@ typedef struct {
 typedef struct {
 	uint64_t allocs, alloc_enomem, large, frees, partial_frees, foreign, bad_calls, injected_failures;
 	uint64_t stray_frees, invariant_checks, bytes_zeroed, zero_checks;
+	uint64_t held_only, held_only_misses;   /* MWPM_NO_GROW requests, and their ENOMEMs */
 } ModelCounts;
 
 void model_source_rng (ModelSource *src, uint64_t seed);

@@ -441,6 +441,9 @@ break_case (bool monotonic, bool *dirty_seen)
 	for (int i = 0; i < nkept; i++)
 		T_CHECK (mono_vfree (kept[i], len, MONO_MEM_ACCOUNT_OTHER) == 0, "free");
 	mono_mmap_malloc_declare_break_for_tests (MONO_BREAK_MONOTONIC);
+	/* Memory above the break reads zero again, as the rest of the program (mwpm) counts on. */
+	uint8_t *brk = sbrk (0);
+	memset (brk, 0, ((size_t)__builtin_wasm_memory_size (0) << 16) - (uintptr_t)brk);
 	return 0;
 }
 
@@ -537,6 +540,38 @@ case_malloc_bulk_ready_after_growth (void)
 }
 #endif
 
+/* MONO_MMAP_NO_GROW: backends that hold free memory (caps->no_grow: mwpm) serve it from there
+ * and refuse with ENOMEM rather than grow; the others refuse it with ENOTSUP. */
+static int
+case_no_grow (void)
+{
+	for (int bi = 0; bi < nbackends; bi++) {
+		T_CHECK (use (backends[bi]) == 0, "%s", err);
+		const MonoMmapCaps *caps = mono_mmap_caps ();
+		size_t page = caps->page_size;
+		if (!caps->no_grow) {
+			errno = 0;
+			T_CHECK (mono_valloc (NULL, page, MONO_MMAP_NO_GROW, MONO_MEM_ACCOUNT_OTHER) == NULL && errno == ENOTSUP,
+				 "%s: NO_GROW refused with ENOTSUP (errno %d)", caps->name, errno);
+			continue;
+		}
+		uint8_t *a = mono_valloc (NULL, 4 * page, 0, MONO_MEM_ACCOUNT_OTHER);
+		T_CHECK (a != NULL, "alloc");
+		memset (a, 0x33, 4 * page);
+		T_CHECK (mono_vfree (a, 4 * page, MONO_MEM_ACCOUNT_OTHER) == 0, "free");
+		uint64_t memory = mono_mmap_linear_memory_bytes ();
+		uint8_t *b = mono_valloc (NULL, 4 * page, MONO_MMAP_NO_GROW, MONO_MEM_ACCOUNT_OTHER);
+		T_CHECK (b != NULL && all_zero (b, 4 * page), "%s: served from held memory, zeroed", caps->name);
+		errno = 0;
+		T_CHECK (mono_valloc (NULL, (size_t)1 << 30, MONO_MMAP_NO_GROW, MONO_MEM_ACCOUNT_OTHER) == NULL && errno == ENOMEM,
+			 "%s: 1 GiB held only: ENOMEM (errno %d)", caps->name, errno);
+		T_CHECK (mono_mmap_linear_memory_bytes () == memory, "%s: the memory did not grow", caps->name);
+		T_CHECK (mono_vfree (b, 4 * page, MONO_MEM_ACCOUNT_OTHER) == 0, "free");
+		T_CHECK (mono_mmap_check () == 0, "consistent");
+	}
+	return 0;
+}
+
 /* The registry's arithmetic at the top of the address space (4 GiB on wasm32), where a
  * range's end, start + len, is 0 in uintptr_t. */
 static int
@@ -610,6 +645,7 @@ main (void)
 	tap_case ("malloc backend: mappings are ready for bulk operations after another thread grew the memory "
 		  "# SKIP emscripten pthreads only", NULL);
 #endif
+	tap_case ("MONO_MMAP_NO_GROW: from held memory, or ENOMEM; ENOTSUP where the backend cannot", case_no_grow);
 	tap_case ("range arithmetic at the top of the address space", case_ranges_at_the_top);
 	return tap_done ();
 }

@@ -25,9 +25,10 @@ run (const char *what, uint64_t seed, uint64_t ops, uint32_t check_every, uint64
 	int failed = model_run (&src, &cfg, &k);
 	tap_diag ("  allocs %" PRIu64 " (large %" PRIu64 ", ENOMEM %" PRIu64 ", injected sbrk failures %" PRIu64 "), frees %" PRIu64
 		  ", partial frees %" PRIu64 ", foreign sbrk %" PRIu64 ", rejected/stray calls %" PRIu64
-		  ", invariant checks %" PRIu64 ", bytes zeroed %" PRIu64,
+		  ", invariant checks %" PRIu64 ", bytes zeroed %" PRIu64 ", from held pages only %" PRIu64 " (%" PRIu64
+		  " ENOMEM)",
 		  k.allocs, k.large, k.alloc_enomem, k.injected_failures, k.frees, k.partial_frees, k.foreign, k.bad_calls,
-		  k.invariant_checks, k.bytes_zeroed);
+		  k.invariant_checks, k.bytes_zeroed, k.held_only, k.held_only_misses);
 	return failed;
 }
 

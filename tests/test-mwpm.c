@@ -135,7 +135,7 @@ case_einval (void)
 		size_t size, align;
 		int flags;
 	} bad[] = {
-		{ 0, PAGE, 0 }, { 0, PAGE, MWPM_ZEROED }, { PAGE, PAGE, 2 }, { PAGE, PAGE, 0x80000000 }, { PAGE, PAGE, MWPM_ZEROED | 4 },
+		{ 0, PAGE, 0 }, { 0, PAGE, MWPM_ZEROED }, { PAGE, PAGE, 8 }, { PAGE, PAGE, 0x80000000 }, { PAGE, PAGE, MWPM_ZEROED | 4 },
 		{ PAGE, 3, 0 }, { PAGE, 3 * PAGE, 0 }, { PAGE, PAGE + 1, 0 }, { PAGE, (size_t)-1, 0 }, { PAGE, 0, 0 },
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -643,6 +643,41 @@ case_grow_hook (void)
 	return 0;
 }
 
+/* MWPM_NO_GROW: served from the free pages mwpm holds, first fit, dirty ones zeroed when asked;
+ * ENOMEM when none fits, without the hook or sbrk, and nothing changes. */
+static int
+case_no_grow (void)
+{
+	fresh ();
+	int calls = 0;
+	uint8_t *a = mwpm_alloc_range (8 * PAGE, 0);
+	uint8_t *fence = mwpm_alloc_range (PAGE, 0);
+	T_CHECK (a && fence, "alloc");
+	memset (a, 0x5a, 8 * PAGE);
+	/* Take every other free page, so that the 8 pages freed next are the only free ones. */
+	MwpmStats s0 = stats ();
+	if (s0.pages_free_zeroed + s0.pages_free_dirty)
+		T_CHECK (mwpm_alloc_range ((s0.pages_free_zeroed + s0.pages_free_dirty) * PAGE, 0), "fill");
+	T_CHECK (mwpm_free_range (a, 8 * PAGE) == 0, "free");
+	T_CHECK (stats ().largest_free_run == 8, "one free run of 8 pages: %zu", stats ().largest_free_run);
+	mwpm_set_grow_hook (grow_hook, &calls);
+	s0 = stats ();
+	uint8_t *b = mwpm_alloc_range (8 * PAGE, MWPM_NO_GROW | MWPM_ZEROED);
+	MwpmStats s1 = stats ();
+	T_CHECK (b == a, "served from the freed run: %p, expected %p", (void *)b, (void *)a);
+	T_CHECK (b[0] == 0 && b[8 * PAGE - 1] == 0, "the dirty pages were zeroed");
+	T_CHECK (s1.sbrk_calls == s0.sbrk_calls && calls == 0, "no growth, no hook");
+	errno = 0;
+	void *c = mwpm_alloc_range (PAGE, MWPM_NO_GROW);
+	MwpmStats s2 = stats ();
+	T_CHECK (c == NULL && errno == ENOMEM, "nothing held fits: ENOMEM (%p, errno %d)", c, errno);
+	T_CHECK (s2.sbrk_calls == s1.sbrk_calls && calls == 0 && same_pages (&s1, &s2), "no growth, no hook, nothing changed");
+	void *d = mwpm_alloc_range (PAGE, 0);
+	T_CHECK (d && calls == 1, "without the flag the hook runs and mwpm grows");
+	mwpm_set_grow_hook (NULL, NULL);
+	return 0;
+}
+
 /* A hook that does not free but lets the pool grow meanwhile (as another thread would while
  * the lock is released): the search after the hook must use that memory, and the growth
  * arithmetic must not count on a free tail shorter than the request. */
@@ -867,6 +902,7 @@ main (void)
 	 * pages from 0 to the span's end. */
 	tap_case ("index visits grow logarithmically with managed pages", case_index_logarithmic);
 	tap_case ("basic alloc/free", case_basic);
+	tap_case ("MWPM_NO_GROW: only from held pages, ENOMEM without growth or hook", case_no_grow);
 	tap_case ("EINVAL: size 0, unknown flags, bad alignment, bad free", case_einval);
 	tap_case ("ENOMEM: huge and overflowing sizes, sbrk failure, exhaustion", case_enomem);
 	tap_case ("fresh sbrk memory is never memset", case_fresh_not_zeroed_again);

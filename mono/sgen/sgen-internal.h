@@ -53,8 +53,9 @@ extern int _sgen_busy;
 /* ---- sgen-os.c: OS memory through the mmap layer, accounting, governor ---- */
 
 /* Flags: SGEN_ALLOC_HEAP counts against the heap limit; SGEN_ALLOC_NOZERO: the caller
- * initialises the memory itself (otherwise it reads zero). */
-enum { SGEN_ALLOC_HEAP = 1, SGEN_ALLOC_NOZERO = 2 };
+ * initialises the memory itself (otherwise it reads zero); SGEN_ALLOC_HELD: only from memory
+ * the backend already holds (MONO_MMAP_NO_GROW: where caps->no_grow), NULL rather than growth. */
+enum { SGEN_ALLOC_HEAP = 1, SGEN_ALLOC_NOZERO = 2, SGEN_ALLOC_HELD = 4 };
 
 /*
  * Allocates size bytes (a multiple of the backend page is not required: the layer rounds) for

@@ -104,6 +104,38 @@ static struct {
 	uint64_t objects_freed;
 } major;
 
+/* The record of a batch of n blocks: the batch, its blocks, their allocation bitmaps. */
+static size_t
+batch_record_bytes (uint32_t n)
+{
+	return sizeof (Batch) + n * (sizeof (Block) + major.bitmap_words * sizeof (uint64_t));
+}
+
+/* Batches of at least half of per_batch blocks take a fixed-size record (sgen-records.c); shorter
+ * ones (new_batch) a piece of their own size from the internal allocator (at most 8 KiB for a
+ * quarter batch of 64 KiB blocks), so that a batch of one block costs a block's metadata, not a
+ * full batch's. Both read zero. */
+static bool
+full_record (uint32_t n)
+{
+	return 2 * n >= major.per_batch;
+}
+
+static Batch *
+alloc_batch_record (uint32_t n)
+{
+	return full_record (n) ? _sgen_records_alloc () : _sgen_internal_alloc (batch_record_bytes (n));
+}
+
+static void
+free_batch_record (Batch *b)
+{
+	if (full_record (b->nblocks))
+		_sgen_records_free (b);
+	else
+		_sgen_internal_free (b, batch_record_bytes (b->nblocks));
+}
+
 size_t
 _sgen_major_block_size (void)
 {
@@ -124,13 +156,13 @@ _sgen_major_init (void)
 	major.block_size = caps->page_size > SGEN_MIN_BLOCK_SIZE ? caps->page_size : SGEN_MIN_BLOCK_SIZE;
 	major.per_batch = caps->pieces_per_mapping ? caps->pieces_per_mapping : 1;
 	major.bitmap_words = (uint32_t) (major.block_size / MIN_SLOT / 64);
-	_sgen_records_init (sizeof (Batch) + major.per_batch * (sizeof (Block) + major.bitmap_words * sizeof (uint64_t)));
+	_sgen_records_init (batch_record_bytes (major.per_batch));
 }
 
 static void
 forget_batch (size_t index)
 {
-	_sgen_records_free (major.batches[index]);
+	free_batch_record (major.batches[index]);
 	major.batches[index] = major.batches[--major.nbatches];
 }
 
@@ -170,22 +202,49 @@ remember_batch (Batch *b)
 	major.batches[major.nbatches++] = b;
 }
 
+/*
+ * The memory of a new batch: per_batch blocks, unless the backend holds free memory that a
+ * shorter batch fits (caps->no_grow): then the longest run of per_batch, per_batch / 2, ... 1
+ * blocks that it can hand out without growing. Free memory the backend holds was written before
+ * (the holes freed blocks and large objects leave): reusing it costs a memset where fresh
+ * memory costs a page fault per 4 KiB (docs/performance.md), and a full batch would skip every
+ * hole shorter than itself and take fresh memory above them.
+ */
+static char *
+map_batch (uint32_t *nblocks)
+{
+	if (mono_mmap_caps ()->no_grow) {
+		for (uint32_t n = major.per_batch; n >= 1; n /= 2) {
+			char *base = sgen_alloc_os_memory_aligned ((size_t) n * major.block_size, major.block_size,
+								   SGEN_ALLOC_HEAP | SGEN_ALLOC_HELD, "major heap batch",
+								   MONO_MEM_ACCOUNT_MAJOR);
+			if (base) {
+				*nblocks = n;
+				return base;
+			}
+		}
+	}
+	*nblocks = major.per_batch;
+	return sgen_alloc_os_memory_aligned ((size_t) major.per_batch * major.block_size, major.block_size,
+					     SGEN_ALLOC_HEAP, "major heap batch", MONO_MEM_ACCOUNT_MAJOR);
+}
+
 static bool
 new_batch (void)
 {
-	size_t bytes = (size_t) major.per_batch * major.block_size;
-	char *base = sgen_alloc_os_memory_aligned (bytes, major.block_size, SGEN_ALLOC_HEAP, "major heap batch",
-						   MONO_MEM_ACCOUNT_MAJOR);
+	uint32_t nblocks;
+	char *base = map_batch (&nblocks);
 	if (!base)
 		return false;
-	Batch *b = _sgen_records_alloc ();
+	size_t bytes = (size_t) nblocks * major.block_size;
+	Batch *b = alloc_batch_record (nblocks);
 	if (!b) {
 		sgen_free_os_memory (base, bytes, 0, MONO_MEM_ACCOUNT_MAJOR);
 		return false;
 	}
 	b->base = base;
 	b->bytes = bytes;
-	b->nblocks = major.per_batch;
+	b->nblocks = nblocks;
 	uint64_t *bits = (uint64_t *) &b->blocks[b->nblocks];
 	/* Push in reverse so the lowest block is taken first. */
 	for (uint32_t i = b->nblocks; i-- > 0;) {

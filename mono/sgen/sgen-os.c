@@ -70,6 +70,8 @@ mmap_flags (int flags)
 	int f = MONO_MMAP_READ | MONO_MMAP_WRITE | MONO_MMAP_PRIVATE | MONO_MMAP_ANON;
 	if (flags & SGEN_ALLOC_NOZERO)
 		f |= MONO_MMAP_NOZERO;
+	if (flags & SGEN_ALLOC_HELD)
+		f |= MONO_MMAP_NO_GROW;
 	return f;
 }
 

@@ -222,7 +222,10 @@ map_pages (const MonoMmapBackendOps *ops, size_t size, size_t alignment, int fla
 	if (size > SIZE_MAX - (page - 1))
 		return ENOMEM;
 	size_t len = (size + page - 1) & ~(page - 1);
-	return ops->map (len, alignment < page ? page : alignment, !(flags & MONO_MMAP_NOZERO), m);
+	bool zero = !(flags & MONO_MMAP_NOZERO);
+	if (flags & MONO_MMAP_NO_GROW)
+		return ops->map_held ? ops->map_held (len, alignment < page ? page : alignment, zero, m) : ENOTSUP;
+	return ops->map (len, alignment < page ? page : alignment, zero, m);
 }
 
 /* Enters a new mapping in the registry and the accounts. Lock held, with room. */

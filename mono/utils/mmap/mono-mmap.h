@@ -35,7 +35,10 @@ enum {
 	MONO_MMAP_ANON    = 1 << 3,
 	/* The caller initialises the memory itself: contents may be anything. */
 	MONO_MMAP_NOZERO  = 1 << 4,
-	MONO_MMAP_ALL_FLAGS = (1 << 5) - 1,
+	/* Only from memory the backend already holds: ENOMEM rather than growing (or collecting in
+	 * the grow hook). Backends without caps->no_grow refuse it with ENOTSUP. */
+	MONO_MMAP_NO_GROW = 1 << 5,
+	MONO_MMAP_ALL_FLAGS = (1 << 6) - 1,
 };
 
 typedef enum {
@@ -69,6 +72,9 @@ typedef struct {
 	 * parts go back in any case; 1 where every mapping is an ordinary malloc block that goes
 	 * back alone and costs no more than its piece (dotnet's MS_BLOCK_ALLOC_NUM on wasm). */
 	unsigned pieces_per_mapping;
+	/* MONO_MMAP_NO_GROW is served: the backend holds free memory it hands out first fit (mwpm),
+	 * so a caller can prefer memory already touched to fresh memory (sgen's batches). */
+	bool no_grow;
 } MonoMmapCaps;
 
 typedef struct {

@@ -16,13 +16,25 @@
 #include <errno.h>
 
 static int
-mwpm_map (size_t len, size_t align, bool zero, MonoMapping *out)
+map_with (size_t len, size_t align, int flags, MonoMapping *out)
 {
-	void *p = mwpm_alloc_aligned (len, align, zero ? MWPM_ZEROED : 0);
+	void *p = mwpm_alloc_aligned (len, align, flags);
 	if (!p)
 		return errno ? errno : ENOMEM;
 	*out = (MonoMapping){ .addr = (uintptr_t)p, .len = len, .orig = (uintptr_t)p, .orig_len = len, .zeroed = 0 };
 	return 0;
+}
+
+static int
+mwpm_map (size_t len, size_t align, bool zero, MonoMapping *out)
+{
+	return map_with (len, align, zero ? MWPM_ZEROED : 0, out);
+}
+
+static int
+mwpm_map_held (size_t len, size_t align, bool zero, MonoMapping *out)
+{
+	return map_with (len, align, MWPM_NO_GROW | (zero ? MWPM_ZEROED : 0), out);
 }
 
 static int
@@ -61,8 +73,9 @@ mwpm_grow_hook (MonoMmapGrowHook hook, void *ctx)
 static const MonoMmapBackendOps mwpm_ops = {
 	.caps = { .backend = MONO_MMAP_BACKEND_MWPM, .name = "mwpm", .page_size = MWPM_PAGE_SIZE,
 	          .partial_free = true, .fresh_zeroed = false, .always_zeroed = false,
-	          .pieces_per_mapping = 32 },
+	          .pieces_per_mapping = 32, .no_grow = true },
 	.map = mwpm_map,
+	.map_held = mwpm_map_held,
 	.unmap = mwpm_unmap,
 	.bytes_zeroed = mwpm_bytes_zeroed,
 	.memory_bytes = mwpm_memory_bytes, /* mwpm's own: the simulated memory natively */

@@ -26,6 +26,9 @@ typedef struct {
 	/* Maps len bytes (a multiple of caps.page_size) aligned to align (a power of two, at least
 	 * caps.page_size). zero: every byte must read zero. 0, or an errno value. */
 	int (*map) (size_t len, size_t align, bool zero, MonoMapping *out);
+	/* As map, from free memory the backend holds only: ENOMEM rather than growing. NULL when
+	 * the backend cannot (caps.no_grow false). */
+	int (*map_held) (size_t len, size_t align, bool zero, MonoMapping *out);
 	/* Unmaps [addr, addr+len): a whole mapping (addr == orig, len == orig_len), or any
 	 * page-aligned part of one when caps.partial_free. 0, or an errno value. */
 	int (*unmap) (uintptr_t addr, size_t len);

@@ -38,8 +38,9 @@
 #define MWPM_MIN_CHUNK_BYTES (1u << 20)
 #endif
 
-/* Flags of the allocation functions. */
-enum { MWPM_ZEROED = 1 };
+/* Flags of the allocation functions. MWPM_NO_GROW: only from pages mwpm already holds (free
+ * runs); ENOMEM when none fits, without calling the grow hook or growing. */
+enum { MWPM_ZEROED = 1, MWPM_NO_GROW = 2 };
 
 typedef struct {
 	size_t   page_size;
@@ -80,7 +81,8 @@ enum {
 
 /*
  * Allocates ceil(size / MWPM_PAGE_SIZE) pages and returns the page-aligned start.
- * flags: 0 or MWPM_ZEROED (every byte reads zero; otherwise contents are unspecified).
+ * flags: MWPM_ZEROED (every byte reads zero; otherwise contents are unspecified), MWPM_NO_GROW
+ * (served only from free pages mwpm holds: ENOMEM rather than the grow hook and growth).
  * Errors: NULL with errno EINVAL for size 0 or unknown flag bits; NULL with errno ENOMEM when
  * sbrk fails, the 32-bit space is exhausted or the rounded size overflows. A failed call hands
  * out nothing (memory already obtained from sbrk stays in the pool as free pages).

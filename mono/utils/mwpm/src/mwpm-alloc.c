@@ -4,8 +4,8 @@
  *
  * An allocation, in steps (alloc_pages):
  *   1. check the arguments (EINVAL changes nothing but the failure count);
- *   2. under the lock, find a fit (find_or_grow): first fit; else the grow hook, run without the
- *      lock, then first fit again; else growth (mwpm-grow.c), then first fit;
+ *   2. under the lock, find a fit (find_or_grow): first fit; else (unless MWPM_NO_GROW) the grow
+ *      hook, run without the lock, then first fit again; else growth (mwpm-grow.c), then first fit;
  *   3. make the range safe for bulk operations in this thread (docs/mwpm.md, "Threads");
  *   4. note the dirty pages to zero, as up to ZERO_RUNS runs (those beyond are zeroed now);
  *   5. mark the pages IN_USE, release the lock, zero the noted runs, return.
@@ -27,7 +27,7 @@ typedef struct {
 static bool
 alloc_args_ok (size_t size, size_t alignment, int flags)
 {
-	return size != 0 && !(flags & ~MWPM_ZEROED) && alignment != 0 && !(alignment & (alignment - 1));
+	return size != 0 && !(flags & ~(MWPM_ZEROED | MWPM_NO_GROW)) && alignment != 0 && !(alignment & (alignment - 1));
 }
 
 static void *
@@ -56,15 +56,18 @@ find_after_hook (uint32_t n, uint32_t align, uint64_t n64)
 	return _mwpm_find_fit_locked (n, align);
 }
 
-/* Step 2: the first page of a free run for the request, or MWPM_INDEX_NONE. Lock held. */
+/* Step 2: the first page of a free run for the request, or MWPM_INDEX_NONE; only from the
+ * free runs held when `grow` is false. Lock held. */
 static uint32_t
-find_or_grow (uint64_t n64, uint64_t align64)
+find_or_grow (uint64_t n64, uint64_t align64, bool grow)
 {
 	MONO_ASSERT_LOCK_HELD (&_mwpm.lock);
 	if (n64 > MWPM_TABLE_PAGES || align64 > MWPM_TABLE_PAGES)
 		return MWPM_INDEX_NONE;
 	uint32_t n = (uint32_t)n64, align = (uint32_t)align64;
 	uint32_t p = _mwpm_find_fit_locked (n, align);
+	if (!grow)
+		return p;
 	if (p == MWPM_INDEX_NONE && _mwpm.grow_hook)
 		p = find_after_hook (n, align, n64);
 	if (p == MWPM_INDEX_NONE && _mwpm_grow_locked (n, align) == 0)
@@ -119,7 +122,7 @@ alloc_pages (size_t size, size_t alignment, int flags)
 
 	_mwpm_enter ();
 	uint64_t visits0 = _mwpm.index.visits;
-	uint32_t p = find_or_grow (n64, align64);
+	uint32_t p = find_or_grow (n64, align64, !(flags & MWPM_NO_GROW));
 	if (p != MWPM_INDEX_NONE) {
 		uint32_t n = (uint32_t)n64;
 		mono_bulk_ready ((uint64_t)(p + n) << MWPM_PAGE_SHIFT);
