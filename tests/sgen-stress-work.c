@@ -13,6 +13,10 @@
  *                arrays (loaded assemblies): 96 MiB allocated, about 14 MiB live at the end
  *   startup-heavy  64 MiB (times --scale) of 1..8 KB byte arrays allocated, checked to read
  *                zero and kept, then dropped: mostly page-layer work, the honest worst case
+ *   growth-heavy 256 MiB (times --scale) of small objects (major blocks) and large ones
+ *                (64 KiB .. 2 MiB), seven eighths of it dropped, the rest kept scattered (so
+ *                most blocks stay partly live), 160 MiB of large objects refill it; twice. The
+ *                heap's peak is about 290 MiB
  *
  * No workload reads memory it has not written (a read before the first write of a fresh page
  * costs a second page fault, docs/sgen.md): objects are filled before they are checked, and
@@ -29,7 +33,7 @@ void *stress_stack[STRESS_STACK];
 int stress_sp;
 void *stress_keep[64];
 
-enum { KEEP_LONG_TREE, KEEP_ARRAY, KEEP_TABLE, KEEP_WINDOW, KEEP_FILL, KEEP_STARTUP, KEEP_ASSEMBLIES };
+enum { KEEP_LONG_TREE, KEEP_ARRAY, KEEP_TABLE, KEEP_WINDOW, KEEP_FILL, KEEP_STARTUP, KEEP_ASSEMBLIES, KEEP_GROWTH };
 
 /* The memory page of the engines (the unit of first-touch faults), not a page layer's page. */
 #define TOUCH_PAGE 4096u
@@ -366,20 +370,73 @@ run_large (const StressParams *p, TestRng *rng)
 
 #define HOLDER_LEN 1000
 
+/* growth-heavy's amounts (times --scale). */
+#define GROWTH_SMALL ((uint64_t) 96 << 20)    /* 64 .. 4000 bytes: promoted into major blocks */
+#define GROWTH_LARGE ((uint64_t) 160 << 20)   /* 64 KiB .. 2 MiB: the large object space */
+#define GROWTH_REFILL ((uint64_t) 160 << 20)  /* large objects again, once most is dropped */
+#define GROWTH_KEEP 8                         /* one object in this many survives the drop */
+
 typedef enum {
 	FILL_SMALL,       /* 16 .. 2000 bytes, filled with a pattern */
 	FILL_LARGE,       /* 20 .. 200 KB, filled with a pattern */
 	FILL_STARTUP,     /* 1000 .. 8000 bytes, left zero and checked: the GC's own work stays
 			   * small next to the page layer's (the startup benchmark) */
+	FILL_GROWTH,      /* growth-heavy: small (64 .. 4000 bytes) and large (64 KiB .. 2 MiB) ones in
+			   * the ratio of GROWTH_SMALL to GROWTH_LARGE bytes, filled a word at a time */
+	FILL_GROWTH_LARGE, /* growth-heavy's refill: 64 KiB .. 2 MiB, a word at a time */
 } FillKind;
+
+static SgenObject *startup_bytes (size_t len, TestRng *rng);
+
+/* The smallest object of a kind: it sizes the list of holders. */
+static uint64_t
+fill_min_size (FillKind kind)
+{
+	switch (kind) {
+	case FILL_SMALL: return 16;
+	case FILL_LARGE: return 20000;
+	case FILL_STARTUP: return 1000;
+	case FILL_GROWTH: return 64;
+	case FILL_GROWTH_LARGE: return 64 * 1024;
+	}
+	return 16;
+}
+
+/* One object of a fill; `small_done` and `large_done` keep growth-heavy's mix in its ratio. */
+static SgenObject *
+fill_object (FillKind kind, TestRng *rng, uint64_t *small_done, uint64_t *large_done, size_t *size)
+{
+	switch (kind) {
+	case FILL_STARTUP:
+		*size = test_rng_range (rng, 1000, 8000);
+		return new_zero_bytes (*size);
+	case FILL_SMALL:
+	case FILL_LARGE:
+		*size = kind == FILL_SMALL ? test_rng_range (rng, 16, 2000) : test_rng_range (rng, 20000, 200000);
+		return new_bytes (*size, rng);
+	case FILL_GROWTH:
+		if (*large_done * (GROWTH_SMALL >> 20) <= *small_done * (GROWTH_LARGE >> 20)) {
+			*size = test_rng_range (rng, 64 * 1024, 2 * 1024 * 1024);
+			*large_done += *size;
+		} else {
+			*size = test_rng_range (rng, 64, 4000);
+			*small_done += *size;
+		}
+		return startup_bytes (*size, rng);
+	case FILL_GROWTH_LARGE:
+		*size = test_rng_range (rng, 64 * 1024, 2 * 1024 * 1024);
+		return startup_bytes (*size, rng);
+	}
+	return NULL;
+}
 
 /* Fills to `bytes` with byte arrays of `kind`, all kept alive under stress_keep[KEEP_FILL]. */
 static void
 fill (uint64_t bytes, FillKind kind, TestRng *rng)
 {
-	bool small = kind != FILL_LARGE;
 	/* Holders for the smallest sizes: the list can never run short. */
-	uint64_t per_holder = (small ? 16 : 20000) * (uint64_t) HOLDER_LEN;
+	uint64_t per_holder = fill_min_size (kind) * (uint64_t) HOLDER_LEN;
+	uint64_t small_done = 0, large_done = 0;
 	stress_keep[KEEP_FILL] = new_refs ((size_t) (bytes / per_holder + 2));
 	uint64_t done = 0;
 	size_t h = 0, k = HOLDER_LEN;
@@ -392,15 +449,8 @@ fill (uint64_t bytes, FillKind kind, TestRng *rng)
 			set_ref (list, (SgenObject **) &sgen_array_refs (list)[h++], holder);
 			k = 0;
 		}
-		SgenObject *obj;
 		size_t size;
-		if (kind == FILL_STARTUP) {
-			size = test_rng_range (rng, 1000, 8000);
-			obj = new_zero_bytes (size);
-		} else {
-			size = small ? test_rng_range (rng, 16, 2000) : test_rng_range (rng, 20000, 200000);
-			obj = new_bytes (size, rng);
-		}
+		SgenObject *obj = fill_object (kind, rng, &small_done, &large_done, &size);
 		SgenObject *holder = sgen_array_refs (stress_keep[KEEP_FILL])[h - 1];
 		set_ref (holder, (SgenObject **) &sgen_array_refs (holder)[k++], obj);
 		done += size;
@@ -531,15 +581,58 @@ run_startup_heavy (const StressParams *p, TestRng *rng)
 	stress_keep[KEEP_FILL] = NULL;
 }
 
+/* ---- growth-heavy: the heap grows far, most of it is dropped, large objects refill it ---- */
+
+
+/* Drops all but one in GROWTH_KEEP of the objects under stress_keep[KEEP_FILL] (a scattered
+ * eighth stays: major blocks stay partly live, large objects leave holes between survivors). */
+static void
+thin_fill (void)
+{
+	SgenObject *list = stress_keep[KEEP_FILL];
+	uint64_t n = 0;
+	for (uint32_t h = 0; list && h < list->length; h++) {
+		SgenObject *holder = sgen_array_refs (list)[h];
+		for (uint32_t k = 0; holder && k < holder->length; k++, n++) {
+			SgenObject **slot = (SgenObject **) &sgen_array_refs (holder)[k];
+			if (n % GROWTH_KEEP)
+				set_ref (holder, slot, NULL);
+		}
+	}
+}
+
+static void
+run_growth_heavy (const StressParams *p, TestRng *rng)
+{
+	uint64_t scale = (uint64_t) p->scale;
+	for (int round = 0; round < 2; round++) {
+		fill (GROWTH_SMALL * scale + GROWTH_LARGE * scale, FILL_GROWTH, rng);
+		stress_sample ("growth-filled");
+		thin_fill ();
+		sgen_collect (SGEN_COLLECT_MAJOR);
+		check_fill ();
+		stress_keep[KEEP_GROWTH] = stress_keep[KEEP_FILL];
+		stress_sample ("growth-dropped");
+		fill (GROWTH_REFILL * scale, FILL_GROWTH_LARGE, rng);
+		stress_sample ("growth-refilled");
+		check_fill ();
+		stress_keep[KEEP_FILL] = stress_keep[KEEP_GROWTH] = NULL;
+		sgen_collect (SGEN_COLLECT_MAJOR);
+		stress_sample ("growth-emptied");
+	}
+}
+
 const StressWorkload stress_workloads[] = {
-	{ "gcbench", "GCBench binary trees (Boehm and Ellis)", run_gcbench },
-	{ "churn", "random object graph churn across generations", run_churn },
-	{ "large", "large byte and reference arrays (LOS)", run_large },
-	{ "fdr", "fill with small objects, drop, refill with large ones", run_fdr },
-	{ "fdr-reverse", "fill with large objects, drop, refill with small ones", run_fdr_reverse },
+	{ "gcbench", "GCBench binary trees (Boehm and Ellis)", run_gcbench, true },
+	{ "churn", "random object graph churn across generations", run_churn, true },
+	{ "large", "large byte and reference arrays (LOS)", run_large, true },
+	{ "fdr", "fill with small objects, drop, refill with large ones", run_fdr, true },
+	{ "fdr-reverse", "fill with large objects, drop, refill with small ones", run_fdr_reverse, true },
 	{ "startup", "a runtime's start: 32 MiB allocated, a sixth surviving the nursery, about 7 MiB live (not in 'all')",
-	  run_startup },
-	{ "startup-heavy", "64 MiB of small objects kept alive (not in 'all')", run_startup_heavy },
+	  run_startup, false },
+	{ "startup-heavy", "64 MiB of small objects kept alive (not in 'all')", run_startup_heavy, false },
+	{ "growth-heavy", "the heap grows to about 290 MiB, seven eighths dropped, refilled with large objects, twice "
+	  "(not in 'all')", run_growth_heavy, false },
 };
 const int stress_workload_count = sizeof (stress_workloads) / sizeof (stress_workloads[0]);
 

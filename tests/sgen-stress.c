@@ -50,7 +50,8 @@ static const MonoOptionDef stress_options[] = {
 	{ .name = "json", .type = MONO_OPTION_BOOL, .default_value = "off",
 	  .help = "print one JSON object with the results at the end" },
 	{ .name = "workloads", .type = MONO_OPTION_STRING, .default_value = "all",
-	  .help = "comma-separated: gcbench, churn, large, fdr, fdr-reverse, startup, startup-heavy; 'all' = all but the two startups",
+	  .help = "comma-separated: gcbench, churn, large, fdr, fdr-reverse, startup, startup-heavy, growth-heavy; 'all' = "
+		  "all but the two startups and growth-heavy",
 	  .check = check_workloads },
 	{ .name = "memory-trace", .type = MONO_OPTION_STRING, .default_value = "",
 	  .help = "write a CSV time series of memory use to this file" },
@@ -78,7 +79,7 @@ select_workloads (const char *list, char *err, size_t errlen)
 	memset (selected, 0, sizeof (selected));
 	if (!strcmp (list, "all")) {
 		for (int i = 0; i < stress_workload_count; i++)
-			selected[i] = strncmp (stress_workloads[i].name, "startup", 7) != 0;
+			selected[i] = stress_workloads[i].in_all;
 		return 0;
 	}
 	const char *p = list;
@@ -90,8 +91,8 @@ select_workloads (const char *list, char *err, size_t errlen)
 				found = i;
 		}
 		if (found < 0) {
-			snprintf (err, errlen, "unknown workload '%.*s' (known: all, gcbench, churn, large, fdr, fdr-reverse, startup, startup-heavy)",
-				  (int) len, p);
+			snprintf (err, errlen, "unknown workload '%.*s' (known: all, gcbench, churn, large, fdr, fdr-reverse, "
+				  "startup, startup-heavy, growth-heavy)", (int) len, p);
 			return -1;
 		}
 		selected[found] = true;

@@ -76,6 +76,7 @@ typedef struct {
 	const char *name;
 	const char *about;
 	void (*run) (const StressParams *p, TestRng *rng);
+	bool in_all;   /* part of --workloads=all (the startups and growth-heavy run on their own) */
 } StressWorkload;
 
 extern const StressWorkload stress_workloads[];
