@@ -9,6 +9,8 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 
+const { residentBytes } = require('../wasm/smaps.js');
+
 const CHROMIUM = '/usr/bin/chromium';
 // As root on a closed network Chromium needs these (docs/browser.md).
 const FLAGS = ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking',
@@ -62,6 +64,42 @@ class Browser {
   }
 }
 
+// ---- what the renderer holds (docs/browser.md, "Resident memory") ----
+
+function readProc(pid, file) {
+  try {
+    return fs.readFileSync(`/proc/${pid}/${file}`, 'utf8');
+  } catch (e) {
+    return null;
+  }
+}
+
+// The Chromium renderers of the browser that uses `profile`: their command lines (which a
+// zygote child rewrites as one string, words separated by spaces) say --type=renderer and name
+// the profile folder.
+function renderersOf(profile) {
+  const words = (pid) => (readProc(pid, 'cmdline') || '').split(/[\0 ]/);
+  return fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
+    const w = words(pid);
+    return w.includes('--type=renderer') && w.includes(`--user-data-dir=${profile}`);
+  });
+}
+
+// The renderer holding the page's wasm memory (memoryBytes long): the resident bytes of that
+// memory (smaps.js) and the renderer's peak resident set (VmHWM), or null when no renderer
+// shows exactly one such memory.
+function rendererUsage(profile, memoryBytes) {
+  if (!memoryBytes) return null;
+  for (const pid of renderersOf(profile)) {
+    const smaps = readProc(pid, 'smaps');
+    const resident = smaps ? residentBytes(smaps, memoryBytes) : null;
+    if (resident === null) continue;
+    const hwm = /VmHWM:\s+(\d+) kB/.exec(readProc(pid, 'status') || '');
+    return { pid, residentLinear: resident, peakRss: hwm ? Number(hwm[1]) * 1024 : null };
+  }
+  return null;
+}
+
 function closeAllBrowsers() {
   return Promise.all([...OPEN].map((b) => b.close()));
 }
@@ -80,6 +118,8 @@ function expectationProblems(run, r) {
     else if (!reports.every((t) => t.ops_while_gc > 0))
       p.push(`a thread did no work while the GC ran: ops_while_gc ${reports.map((t) => t.ops_while_gc).join(', ')}`);
   }
+  if (expect.resident && !(r.renderer && r.renderer.residentLinear > 0))
+    p.push(`the page's ${r.memoryBytes}-byte wasm memory was not found in a renderer's smaps`);
   for (const [stat, min] of Object.entries(expect.minStats || {})) {
     const v = r.stats ? r.stats[stat] : undefined;
     if (typeof v !== 'number' || v < min) p.push(`stat ${stat} = ${v}, expected at least ${min}`);
@@ -142,6 +182,7 @@ async function runPage(playwright, run, url, screenshot, log) {
           pageRunCount: r.pageRuns && r.pageRuns.runs ? r.pageRuns.runs.length / 3 : null,
         };
       }), 'reading the result from the page');
+      result.renderer = rendererUsage(browser.profile, result.memoryBytes);
       problems.push(...result.problems, ...expectationProblems(run, result));
     }
     problems.push(...consoleErrors.map((t) => `console error: ${t}`));
@@ -172,4 +213,4 @@ async function runPage(playwright, run, url, screenshot, log) {
   };
 }
 
-module.exports = { loadPlaywright, runPage, closeAllBrowsers, CHROMIUM };
+module.exports = { loadPlaywright, runPage, closeAllBrowsers, rendererUsage, CHROMIUM };

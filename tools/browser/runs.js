@@ -10,7 +10,9 @@
 //            threads really overlapped), threadReports n (the final JSON's thread_reports has n
 //            entries, each with ops_while_gc > 0: the threads worked while the GC ran),
 //            mustFail [texts] (the run passes only when it fails
-//            with a problem containing each text: proof that the checks can fail)
+//            with a problem containing each text: proof that the checks can fail),
+//            resident (the driver finds the page's wasm memory in the renderer's smaps and
+//            reads its resident bytes: docs/browser.md, "Resident memory")
 //
 // Every run also must: exit with status 0, log no console error or uncaught exception, report
 // its stats through the exported function, be cross-origin isolated, and (when it prints them)
@@ -28,12 +30,12 @@ const RUNS = [
   // The GC stress program in both mmap modes, single-threaded and with 4 extra threads.
   ...MMAP_MODES.map((m) => ({
     name: `sgen-stress-mmap-${m}`, build: 'wasm', program: 'tests/sgen-stress',
-    query: `mono-wasm-mmap=${m}&seed=7&sgen-verify&json`, timeout: 300, expect: { finalJson: true },
+    query: `mono-wasm-mmap=${m}&seed=7&sgen-verify&json`, timeout: 300, expect: { finalJson: true, resident: true },
   })),
   ...MMAP_MODES.map((m) => ({
     name: `sgen-stress-threads-mmap-${m}`, build: 'wasm-threads', program: 'tests/sgen-stress',
     query: `mono-wasm-mmap=${m}&seed=7&threads=4&workloads=churn,large,fdr&sgen-verify&json`, timeout: 300,
-    expect: { finalJson: true, threadReports: 4, minStats: m === 'on' ? { lock_contended: 1 } : {} },
+    expect: { finalJson: true, threadReports: 4, minStats: m === 'on' ? { lock_contended: 1 } : {}, resident: true },
   })),
   // The checks can fail: a damaged object (a test-only switch) must fail the page.
   { name: 'sgen-stress-corrupt-fails', build: 'wasm', program: 'tests/sgen-stress',

@@ -15,6 +15,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -37,6 +38,14 @@ def last_json(text):
     raise ValueError('no JSON line in the output')
 
 
+# node --trace-gc prints a line per V8 collection; full ones are mark-compacts ("Mark-Compact",
+# also "Mark-Compact (reduce)"), the minor ones scavenges.
+FULL_GC = re.compile(r'^\[\d+:0x[0-9a-f]+\]\s+[\d.]+ ms: Mark-Compact', re.M)
+# What a program reports as -1 could not be measured there (tests/usage.h).
+UNKNOWN_WHEN_NEGATIVE = ('resident_linear_end', 'resident_linear_peak', 'resident_linear_final', 'process_peak_rss',
+                         'memory_grow_calls')
+
+
 def derive(d):
     """Adds derived metrics; mwpm stats nested under 'mwpm' are lifted to the top."""
     out = dict(d)
@@ -51,6 +60,9 @@ def derive(d):
         out['zeroed_share'] = d.get('bytes_zeroed_by_page_layer', 0) / d['bytes_mapped']
     if d.get('os_bytes_peak'):
         out['linear_over_gc_peak'] = d['linear_memory_final'] / d['os_bytes_peak']
+    for key in UNKNOWN_WHEN_NEGATIVE:
+        if key in out and out[key] < 0:
+            del out[key]
     return out
 
 
@@ -61,14 +73,15 @@ def args_of(w, variant, quick):
 def run_once(threading, w, variant, quick):
     bdir = build_dir(config(threading, variant))
     t0 = time.monotonic()
-    r = subprocess.run(NODE + [os.path.join(bdir, w.program)] + args_of(w, variant, quick), capture_output=True,
-                       text=True, cwd=bdir, timeout=600)
+    r = subprocess.run(NODE + ['--trace-gc', os.path.join(bdir, w.program)] + args_of(w, variant, quick),
+                       capture_output=True, text=True, cwd=bdir, timeout=600)
     wall = time.monotonic() - t0
     if r.returncode != 0:
         raise RuntimeError(f'{w.name} {variant.name} ({threading}): exit {r.returncode}\n'
                            f'{r.stderr[-2000:]}{r.stdout[-1000:]}')
     d = derive(last_json(r.stdout))
     d['process_wall_ms'] = wall * 1000
+    d['v8_full_gcs'] = len(FULL_GC.findall(r.stdout))
     if d.get('verify_errors', 0):
         raise RuntimeError(f'{w.name} {variant.name} ({threading}): verify_errors = {d["verify_errors"]}')
     return d
@@ -138,6 +151,19 @@ def browser_pages(threadings, reps, quick):
     return pages
 
 
+def with_renderer(page_result):
+    """The program's JSON with what the driver read of the renderer (tools/browser/driver.js):
+    the wasm memory's resident bytes after the run, which are also its peak (a wasm memory never
+    gives pages back), and the renderer's peak RSS."""
+    d = dict(page_result['finalJson'])
+    r = page_result.get('renderer') or {}
+    if r.get('residentLinear') is not None:
+        d['resident_linear_end'] = d['resident_linear_peak'] = r['residentLinear']
+    if r.get('peakRss') is not None:
+        d['process_peak_rss'] = r['peakRss']
+    return d
+
+
 def run_browser(threadings, reps, quick, log):
     """startup and steady in headless Chromium (tools/browser-test), alternated as under node."""
     pages = browser_pages(threadings, reps, quick)
@@ -156,7 +182,7 @@ def run_browser(threadings, reps, quick, log):
         results = json.load(f)['runs']
     rounds = {th: {n: [] for n in BROWSER_WORKLOADS} for th in threadings}
     for (name, th, variant, _), page in zip(pages, results):
-        d = derive(page['result']['finalJson'])
+        d = derive(with_renderer(page['result']))
         if d.get('verify_errors', 0):
             raise RuntimeError(f'browser {name} {variant} ({th}): verify_errors = {d["verify_errors"]}')
         group = rounds[th][name]
@@ -289,7 +315,7 @@ def report(args, argv, result, log):
     stem = os.path.join(RESULTS, datetime.datetime.now().strftime('%Y-%m-%d-%H%M'))
     files = bench_docs.plots(result, stem)
     rows = bench_docs.check_targets(result)
-    result['targets'] = [{'target': t, 'measured': v, 'met': ok} for t, v, ok in rows]
+    result['targets'] = [{'target': t, 'measured': v, 'met': ok} for t, v, ok, _ in rows]
     with open(stem + '.json', 'w') as f:
         json.dump(result, f, indent=1)
     cmdline = './tools/bench' + (' ' + ' '.join(argv if argv is not None else sys.argv[1:])).rstrip()
@@ -297,7 +323,7 @@ def report(args, argv, result, log):
         bench_docs.write_docs(result, files, rows, cmdline)
     log('')
     log('Targets')
-    for text, val, ok in rows:
+    for text, val, ok, _ in rows:
         log(f'  {"met " if ok else ("MISS" if ok is False else "  - ")}  {text}: {val}')
     log(f'results: {os.path.relpath(stem, TOP)}.json, plots: ' + ', '.join(os.path.relpath(f, TOP) for f in files))
 
