@@ -10,6 +10,12 @@
  * A seeded random workload with canaries checks contents across malloc/realloc/free.
  */
 #include "mono-config.h"
+/* POOL_MALLOC: malloc is the pool's, in the shared-pool build or linked from libmwpm-pool.a
+ * (the test-pool-malloc-dropin program, built with -DPOOL_DROPIN=1). */
+#ifndef POOL_DROPIN
+#define POOL_DROPIN 0
+#endif
+#define POOL_MALLOC (MONO_CONFIG_SHARED_POOL || POOL_DROPIN)
 #include "mono-wasm-pagemgr.h"
 #include "mwpm-test-hooks.h"
 #include "mono-bulk.h"
@@ -21,7 +27,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#if MONO_CONFIG_SHARED_POOL && MONO_CONFIG_THREADS
+#if POOL_MALLOC && MONO_CONFIG_THREADS
 #include <pthread.h>
 #include <stdatomic.h>
 #endif
@@ -70,7 +76,7 @@ case_calloc_after_reuse (void)
 	void *huge = calloc_fn (SIZE_MAX / 2, 4);
 	T_CHECK (huge == NULL, "calloc overflow returned memory");
 	/* emscripten's default malloc leaves errno alone here; the pool's sets it. */
-	T_CHECK (!MONO_CONFIG_SHARED_POOL || errno == ENOMEM, "calloc overflow: errno %d, not ENOMEM", errno);
+	T_CHECK (!POOL_MALLOC || errno == ENOMEM, "calloc overflow: errno %d, not ENOMEM", errno);
 	return 0;
 }
 
@@ -186,7 +192,7 @@ case_random_workload (void)
 	return 0;
 }
 
-#if MONO_CONFIG_SHARED_POOL
+#if POOL_MALLOC
 /* Freed malloc memory is mwpm's to hand out again: a large block freed by malloc comes back
  * as an mwpm range without the memory growing. */
 static int
@@ -207,7 +213,7 @@ case_free_returns_to_mwpm (void)
 }
 #endif
 
-#if MONO_CONFIG_SHARED_POOL && MONO_CONFIG_THREADS
+#if POOL_MALLOC && MONO_CONFIG_THREADS
 /*
  * One thread's mallocs grow the memory; another thread, at once, callocs and reallocs blocks
  * of those segments (dlmalloc memsets and copies them in that thread). The pool's lock brings
@@ -264,15 +270,16 @@ case_threads_use_what_others_grew (void)
 int
 main (void)
 {
-	tap_diag ("malloc: %s", MONO_CONFIG_SHARED_POOL ? "the shared pool (dlmalloc on mwpm)" : "emscripten's default");
+	tap_diag ("malloc: %s", MONO_CONFIG_SHARED_POOL ? "the shared pool (dlmalloc on mwpm)"
+	                        : POOL_DROPIN ? "libmwpm-pool.a (dlmalloc on mwpm)" : "emscripten's default");
 	tap_case ("calloc reads zero over reused memory; overflow is ENOMEM", case_calloc_after_reuse);
 	tap_case ("alignment, usable sizes and errors of the aligned allocators", case_alignment_and_sizes);
 	tap_case ("emscripten_builtin_* and malloc are one allocator", case_builtin_is_malloc);
 	tap_case ("random malloc/realloc/free keeps every block's contents", case_random_workload);
-#if MONO_CONFIG_SHARED_POOL
+#if POOL_MALLOC
 	tap_case ("memory freed by malloc serves mwpm's other users", case_free_returns_to_mwpm);
 #endif
-#if MONO_CONFIG_SHARED_POOL && MONO_CONFIG_THREADS
+#if POOL_MALLOC && MONO_CONFIG_THREADS
 	tap_case ("calloc and realloc in a thread over segments another thread has just grown",
 		  case_threads_use_what_others_grew);
 #endif

@@ -7,7 +7,8 @@
  *  - with emscripten up to 3.1.6: sbrk of a negative increment fails, its dlmalloc is built
  *    with MORECORE_CANNOT_TRIM, brk() aborts in pthreads builds. Later emscripten mallocs trim
  *    with a negative sbrk, so newer versions are not trusted;
- *  - in the shared-pool build: malloc takes its pages from mwpm and never calls sbrk;
+ *  - in the shared-pool build, and in a program linked with libmwpm-pool.a (its objects are
+ *    compiled with MONO_BREAK_OWN_MALLOC): malloc takes its pages from mwpm and never calls sbrk;
  *  - with WASI: the break is the memory size, and linear memory never shrinks (wasi-libc's
  *    sbrk traps on a negative increment rather than lowering it).
  * Natively there is no break that hands out memory: nothing is trusted.
@@ -27,7 +28,7 @@
 #if defined(__has_include) && __has_include(<emscripten/version.h>)
 #include <emscripten/version.h>
 #endif
-#if MONO_CONFIG_SHARED_POOL || __EMSCRIPTEN_major__ < 3 || \
+#if MONO_CONFIG_SHARED_POOL || defined(MONO_BREAK_OWN_MALLOC) || __EMSCRIPTEN_major__ < 3 || \
 	(__EMSCRIPTEN_major__ == 3 && __EMSCRIPTEN_minor__ < 1) || \
 	(__EMSCRIPTEN_major__ == 3 && __EMSCRIPTEN_minor__ == 1 && __EMSCRIPTEN_tiny__ <= 6)
 #define MONO_BREAK_MONOTONIC 1
