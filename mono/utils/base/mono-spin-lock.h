@@ -37,6 +37,30 @@ typedef struct {
 
 #define MONO_SPIN_LOCK_INIT { 0, 0 }
 
+/*
+ * What a waiting thread does after spinning a while. Natively it yields the processor. On
+ * emscripten it spins on: emscripten's sched_yield runs the thread's queue of proxied calls
+ * (emscripten_current_thread_process_queued_calls), which takes a global pthread mutex and
+ * writes thread-local storage, from inside our wait, where the waiter may hold another of these
+ * locks (the pool malloc waits for mwpm's holding its own) or may have no thread-local storage
+ * yet or any more (a thread mallocs its TLS block when it starts and frees it when it ends).
+ * Measured with mimalloc's test-stress (4 threads, scale 200, 20 iterations, plain malloc over
+ * libmwpm-pool.a, and the same over the shared-pool build's malloc): with the yield 23 of 43
+ * runs reported corrupted blocks or hung; without it 16 of 16 passed, as did the same malloc
+ * with a pthread mutex (16 of 16) or a plain spin lock that never yields (10 of 10). No holder of these locks waits for another
+ * thread's queue (they make no proxied call: no printing, no file access), so spinning on cannot
+ * deadlock. The pool's dlmalloc includes this header with __EMSCRIPTEN__ undefined: the test is
+ * the configuration's.
+ */
+static inline void
+mono_spin_pause (void)
+{
+	/* The configuration, not __EMSCRIPTEN__: the pool's dlmalloc, which takes this lock's
+	 * sibling (pool-lock.h), is compiled with __EMSCRIPTEN__ undefined. */
+	if (!MONO_CONFIG_EMSCRIPTEN)
+		sched_yield ();
+}
+
 static inline uintptr_t
 mono_spin_lock_self (void)
 {
@@ -55,7 +79,7 @@ mono_spin_lock (MonoSpinLock *lock)
 			    !atomic_exchange_explicit (&lock->held, 1, memory_order_acquire))
 				break;
 			if (spins > 64)
-				sched_yield ();
+				mono_spin_pause ();
 		}
 	}
 	if (MONO_CONFIG_CHECK_LEVEL >= 1)
