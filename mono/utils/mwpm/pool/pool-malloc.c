@@ -45,13 +45,6 @@ _mono_pool_pages_map (size_t size)
 	return p ? p : POOL_PAGES_FAILED;
 }
 
-void *
-_mono_pool_pages_map_zeroed (size_t size)
-{
-	void *p = mwpm_alloc_range (size, MWPM_ZEROED);
-	return p ? p : POOL_PAGES_FAILED;
-}
-
 int
 _mono_pool_pages_unmap (void *base, size_t size)
 {
