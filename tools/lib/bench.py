@@ -221,19 +221,38 @@ def run_firsttouch(args, log):
     return out
 
 
+# The stress's pairs (tools/lib/peers.py, STRESS_LINKS): each drop-in against what it replaces.
+PEER_PAIRS = [('dropin', 'libc'), ('pool', 'libc-malloc')]
+PEER_METRICS = ('seconds', 'memory', 'resident', 'mmap', 'munmap')
+
+
+def peer_pair_ratios(rounds, a, b):
+    """a/b of the medians, with the min-max of the per-run ratios, for every metric."""
+    out = {}
+    for key in PEER_METRICS:
+        va = [r[a][key] for r in rounds if a in r and r[a].get(key, -1) >= 0]
+        vb = [r[b][key] for r in rounds if b in r and r[b].get(key, -1) >= 0]
+        per = [r[a][key] / r[b][key] for r in rounds if a in r and b in r and r[b].get(key, 0) > 0 and r[a].get(key, -1) >= 0]
+        if va and vb and statistics.median(vb) and per:
+            out[key] = {'median': statistics.median(va) / statistics.median(vb), 'min': min(per), 'max': max(per)}
+    return out
+
+
 def run_peers(args, log):
-    """mimalloc's test-stress over libc's mmap and over the drop-in (the peers suite's programs),
-    alternated; a run that traps with the pthreads memset hazard is counted, not measured."""
+    """mimalloc's test-stress over libc's mmap and the mmap drop-in (an mmap-only dlmalloc), and
+    in its plain malloc mode over the pool drop-in and over emscripten's own malloc and mmap (the
+    peers suite's programs), alternated; a run that traps with the pthreads memset hazard is
+    counted, not measured."""
+    links = peers.STRESS_LINKS
     cases = {c.mmap: c for c in peers.prepare() if c.threads}
-    rounds, hazards, failures = [], {m: 0 for m in peers.MMAPS}, {m: 0 for m in peers.MMAPS}
+    rounds, hazards, failures = [], {m: 0 for m in links}, {m: 0 for m in links}
     reps = max(args.reps, 5)
     for rep in range(reps):
         rnd = {}
-        for m in peers.MMAPS:
+        for m in links:
             r = peers.run_case(cases[m])
             if r['ok']:
-                rnd[m] = {'seconds': r['seconds'], 'memory': r['counts']['memory'], 'mmap': r['counts']['mmap'],
-                          'munmap': r['counts']['munmap']}
+                rnd[m] = {'seconds': r['seconds'], **{k: r['counts'].get(k, -1) for k in PEER_METRICS if k != 'seconds'}}
             elif r['hazard']:
                 hazards[m] += 1
             else:
@@ -241,15 +260,13 @@ def run_peers(args, log):
                 log(f'  peers stress ({m}) failed: {"; ".join(r["problems"])}')
         rounds.append(rnd)
         log(f'  peers stress {rep + 1}/{reps}: ' + ', '.join(
-            f'{m} {rnd[m]["seconds"]:.2f} s' if m in rnd else f'{m} -' for m in peers.MMAPS))
-    out = {'runs': rounds, 'hazards': hazards, 'failures': failures, 'reps': reps, 'metrics': {}}
-    for key in ('seconds', 'memory', 'mmap', 'munmap'):
-        vals = {m: [r[m][key] for r in rounds if m in r] for m in peers.MMAPS}
-        per = [r['dropin'][key] / r['libc'][key] for r in rounds if 'dropin' in r and 'libc' in r and r['libc'][key]]
+            f'{m} {rnd[m]["seconds"]:.2f} s' if m in rnd else f'{m} -' for m in links))
+    out = {'runs': rounds, 'hazards': hazards, 'failures': failures, 'reps': reps, 'metrics': {}, 'pairs': {}}
+    for key in PEER_METRICS:
+        vals = {m: [r[m][key] for r in rounds if m in r and r[m].get(key, -1) >= 0] for m in links}
         out['metrics'][key] = {m: stats(v) for m, v in vals.items() if v}
-        if per and all(vals.values()):
-            out['metrics'][key]['ratio'] = {'median': statistics.median(vals['dropin']) / statistics.median(vals['libc']),
-                                            'min': min(per), 'max': max(per)}
+    for a, b in PEER_PAIRS:
+        out['pairs'][f'{a}/{b}'] = peer_pair_ratios(rounds, a, b)
     return out
 
 

@@ -62,6 +62,14 @@ def targets():
                  ratio_of('summary', th, 'pagelayer', 'elapsed_ms', 'libc'), 0.35, False, None)]
     out.insert(0, ('startup: time, mwpm/libc <= 0.8 (node, single-threaded)',
                    ratio_of('summary', 'st', 'startup', 'run_ms', 'libc'), 0.8, False, None))
+    # The one-pool drop-in against emscripten's malloc + mmap (mimalloc's test-stress).
+    pool = lambda key: (lambda r: (r.get('peers') or {}).get('pairs', {}).get('pool/libc-malloc', {}).get(key, {}).get('median'))
+    out += [('peers: mimalloc test-stress, time, pool/libc-malloc <= 1.0', pool('seconds'), 1.0, False, None),
+            ('peers: mimalloc test-stress, final linear memory, pool/libc-malloc <= 0.85', pool('memory'), 0.85, False, None),
+            ('peers: mimalloc test-stress, resident memory, pool/libc-malloc <= 0.85', pool('resident'), 0.85, False, None),
+            ('peers: mimalloc test-stress, time, dropin/libc no worse than before (<= 1.0)',
+             lambda r: (r.get('peers') or {}).get('pairs', {}).get('dropin/libc', {}).get('seconds', {}).get('median'),
+             1.0, False, None)]
     # Reported beside node's: Chromium's rounds are fewer and noisier.
     for th, label in defs.THREADINGS.items():
         for w in defs.BROWSER_WORKLOADS:
@@ -269,24 +277,30 @@ def target_matrix(rows):
 
 
 def peers_section(peers):
-    """mimalloc's test-stress over both mmaps (the peers suite's programs, docs/drop-in.md)."""
-    if not peers:
+    """mimalloc's test-stress over the drop-ins (the peers suite's programs, docs/drop-in.md)."""
+    if not peers or 'pairs' not in peers:
         return []
-    labels = {'seconds': ('time', 's'), 'memory': ('final linear memory', 'B'), 'mmap': ('mmap calls', ''),
-              'munmap': ('munmap calls', '')}
-    lines = ['## A third-party program: mimalloc\'s test-stress on the drop-in mmap', '',
-             'mimalloc 2.0.9 test/test-stress.c (4 threads, scale 200, 20 iterations, pthreads) over an',
-             'mmap-only dlmalloc, linked with libc\'s mmap and with libmwpm-mmap.a (tools/lib/peers.py),',
-             f'{peers["reps"]} runs each in alternation; medians, drop-in/libc with the per-run min-max.', '',
-             '| metric | libc | drop-in | drop-in/libc |', '|---|---|---|---|']
-    for key, m in peers['metrics'].items():
-        label, unit = labels[key]
+    labels = {'seconds': ('time', 's'), 'memory': ('final linear memory (memory.size)', 'B'),
+              'resident': ('linear memory resident, final', 'B'), 'mmap': ('mmap calls', 'n'),
+              'munmap': ('munmap calls', 'n')}
+    links = [m for m in ('libc', 'dropin', 'libc-malloc', 'pool') if any(m in v for v in peers['metrics'].values())]
+    lines = ['## A third-party program: mimalloc\'s test-stress on the drop-ins', '',
+             'mimalloc 2.0.9 test/test-stress.c (4 threads, scale 200, 20 iterations, pthreads), linked four ways',
+             '(tools/lib/peers.py): over an mmap-only dlmalloc of its own with libc\'s mmap (libc) and with',
+             'libmwpm-mmap.a (dropin); in its plain malloc mode over emscripten\'s own malloc and mmap',
+             '(libc-malloc) and over libmwpm-pool.a, malloc and mmap from one pool (pool).',
+             f'{peers["reps"]} runs each in alternation; medians, and each drop-in over what it replaces with the',
+             'per-run min-max.', '',
+             '| metric | ' + ' | '.join(links) + ' | dropin/libc | pool/libc-malloc |', '|---|' + '---|' * (len(links) + 2)]
+    for key, (label, unit) in labels.items():
+        m = peers['metrics'].get(key, {})
         val = lambda v: '-' if v is None else (f'{v:.2f} s' if unit == 's' else defs.fmt(v, unit))
-        lines.append(f'| {label} | {val(m.get("libc", {}).get("median"))} | {val(m.get("dropin", {}).get("median"))} | '
-                     f'{ratio_cell(m.get("ratio"))} |')
-    lines += ['', f'Runs that trapped with the pthreads memset hazard (docs/testing.md): libc {peers["hazards"]["libc"]}, '
-              f'drop-in {peers["hazards"]["dropin"]}; other failures: libc {peers["failures"]["libc"]}, '
-              f'drop-in {peers["failures"]["dropin"]}.', '']
+        cells = [val(m.get(l, {}).get('median')) for l in links]
+        cells += [ratio_cell(peers['pairs'].get(p, {}).get(key)) for p in ('dropin/libc', 'pool/libc-malloc')]
+        lines.append(f'| {label} | ' + ' | '.join(cells) + ' |')
+    hz = ', '.join(f'{l} {peers["hazards"].get(l, 0)}' for l in links)
+    fl = ', '.join(f'{l} {peers["failures"].get(l, 0)}' for l in links)
+    lines += ['', f'Runs that trapped with the pthreads memset hazard (docs/testing.md): {hz}; other failures: {fl}.', '']
     return lines
 
 

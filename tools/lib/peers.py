@@ -11,18 +11,19 @@ touched) and cached under build/peers/src:
     scale 200, 20 iterations, pthreads.
 Small patches of ours (tests/peers/*.patch) are applied at build time, as packagers do: a
 success line where a bdwgc test prints none, and test-stress checking pthread_create and
-counting the blocks it checked. Every program is linked twice: with libc's mmap and with the
-drop-in (libmwpm-mmap.a of the wasm / wasm-threads build), and with a --wrap counter of mmap and
+counting the blocks it checked. Every program is linked three ways: with libc's mmap, with the
+mmap drop-in (libmwpm-mmap.a of the wasm / wasm-threads build), and with the pool drop-in
+(libmwpm-pool.a: malloc and mmap from one pool, -sMALLOC=none), where the stress runs in its
+plain malloc mode so that its blocks come from the pool; each with a --wrap counter of mmap and
 munmap (tests/peers/peer-count.c).
 
 A case passes when the program did its work: a bdwgc test printed its success line and made at
 least one mmap call; the stress printed that it checked its blocks and made at least 1,000 mmap
-calls. Over the drop-in, anything else (a crash, corruption, a failed munmap) fails the suite,
-except the pthreads memset hazard in dlmalloc's own code (docs/testing.md), which is recorded.
-Over libc's mmap a failure is a recorded result.
+calls. Over either drop-in, anything else (a crash, corruption, a failed munmap) fails the
+suite, except the pthreads memset hazard in dlmalloc's own code (docs/testing.md), which is
+recorded. Over libc's mmap a failure is a recorded result.
 """
 import concurrent.futures
-import hashlib
 import json
 import os
 import re
@@ -32,13 +33,11 @@ import tarfile
 import time
 
 from build import TOP, build, build_dir
+import php
+from peer_build import (DROPIN, EMENV, NODE, PEERS_SRC, POOL, ROOT, COUNT_LINK, PeerError, apt, digest, emcc, em_root,
+                        mmap_link, parallel)
 from tally import Tally
 
-ROOT = os.path.join(TOP, 'build', 'peers')
-PEERS_SRC = os.path.join(TOP, 'tests', 'peers')
-EMENV = dict(os.environ, NODE_PATH='/usr/share/nodejs', EMSDK_PYTHON='/usr/bin/python3')
-NODE = ['node', '--no-experimental-fetch']
-ARCHIVE = 'deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm main'
 
 
 class Package:
@@ -72,32 +71,16 @@ BDWGC_LINK = ['-sASYNCIFY', '-sASYNCIFY_STACK_SIZE=128000', '-sALLOW_MEMORY_GROW
 STRESS_ARGS = ['4', '200', '20']   # threads, scale, iterations
 STRESS_LINK = ['-pthread', '-sPTHREAD_POOL_SIZE=5', '-sINITIAL_MEMORY=32MB', '-sALLOW_MEMORY_GROWTH=1',
                '-sMAXIMUM_MEMORY=2GB', '-Wno-pthreads-mem-growth', '-sEXIT_RUNTIME=1', '--profiling-funcs']
-COUNT_LINK = ['-Wl,--wrap=mmap', '-Wl,--wrap=munmap', '--pre-js', os.path.join(PEERS_SRC, 'peer-report.js'),
-              '-sEXPORTED_FUNCTIONS=_main,_peer_count']
-MMAPS = ['libc', 'dropin']
-DROPIN = 'mono/utils/mwpm/dropin/libmwpm-mmap.a'
+MMAPS = ['libc', 'dropin', 'pool']
+# The stress's links: over an mmap-only dlmalloc of its own (libc, dropin), and in its plain
+# malloc mode (PLAIN_MALLOC) over the pool, and over emscripten's own malloc and mmap
+# (libc-malloc, the one-pool baseline the bench compares the pool with).
+STRESS_LINKS = ['libc', 'dropin', 'pool', 'libc-malloc']
+PLAIN_MALLOC = ('pool', 'libc-malloc')
 TIMEOUT = 300
 
 
-class PeerError(Exception):
-    pass
-
-
 # ---- sources ----
-
-def apt(*args):
-    """apt-get with private folders under build/peers/apt (sources list, lists, cache)."""
-    d = os.path.join(ROOT, 'apt')
-    for sub in ('lists/partial', 'cache/archives/partial'):
-        os.makedirs(os.path.join(d, sub), exist_ok=True)
-    with open(os.path.join(d, 'sources.list'), 'w') as f:
-        f.write(ARCHIVE + '\n')
-    opts = ['-o', f'Dir::Etc::SourceList={d}/sources.list', '-o', 'Dir::Etc::SourceParts=-',
-            '-o', f'Dir::State::Lists={d}/lists', '-o', f'Dir::Cache={d}/cache', '-o', 'Debug::NoLocking=1',
-            '-o', 'APT::Sandbox::User=root']
-    return subprocess.run(['apt-get', '-q'] + opts + list(args), capture_output=True, text=True,
-                          cwd=os.path.join(ROOT, 'downloads'), timeout=600)
-
 
 def fetch():
     """The pinned source packages under build/peers/downloads, downloaded once."""
@@ -113,14 +96,6 @@ def fetch():
         raise PeerError('cannot fetch the source packages libgc 1:8.2.2-3 and mimalloc 2.0.9+ds-2 from '
                         f'Debian\'s archive (nothing cached in {os.path.relpath(dl, TOP)}): '
                         + (r.stderr.strip().splitlines() or ['?'])[-1])
-
-
-def digest(*paths):
-    h = hashlib.sha256()
-    for p in paths:
-        with open(p, 'rb') as f:
-            h.update(f.read())
-    return h.hexdigest()[:16]
 
 
 def unpack(pkg):
@@ -144,36 +119,6 @@ def unpack(pkg):
 
 # ---- builds ----
 
-def emcc(out, inputs, flags, deps=()):
-    """emcc flags inputs -o out, unless out is newer than every input and was made with these
-    flags."""
-    stamp = out + '.flags'
-    cmd = ['emcc'] + list(flags) + list(inputs) + ['-o', out]
-    key = ' '.join(cmd)
-    newest = max(os.path.getmtime(p) for p in list(inputs) + list(deps) if os.path.exists(p))
-    if os.path.exists(out) and os.path.exists(stamp) and open(stamp).read() == key and os.path.getmtime(out) >= newest:
-        return out
-    r = subprocess.run(cmd, env=EMENV, capture_output=True, text=True, cwd=os.path.dirname(out))
-    if r.returncode != 0:
-        raise PeerError(f'emcc failed for {os.path.relpath(out, TOP)}: {r.stderr[-1500:]}')
-    with open(stamp, 'w') as f:
-        f.write(key)
-    return out
-
-
-def em_root():
-    r = subprocess.run(['em-config', 'EMSCRIPTEN_ROOT'], env=EMENV, capture_output=True, text=True)
-    return r.stdout.strip()
-
-
-def mmap_link(mmap, threads):
-    """What links the mmap of a variant: nothing for libc's, the drop-in archive whole."""
-    if mmap == 'libc':
-        return [], []
-    lib = os.path.join(build_dir('wasm-threads' if threads else 'wasm'), DROPIN)
-    return ['-Wl,--whole-archive', lib, '-Wl,--no-whole-archive'], [lib]
-
-
 def build_objects():
     """The objects every program shares: bdwgc (one file, extra/gc.c), the counter, dlmalloc."""
     obj = os.path.join(ROOT, 'obj')
@@ -189,13 +134,10 @@ def build_objects():
         (os.path.join(obj, 'dlmalloc-mt.o'), [os.path.join(em_root(), 'system', 'lib', 'dlmalloc.c')],
          ['-O2', '-pthread', '-w', '-U__EMSCRIPTEN__', '-include', cfg, '-c'], [cfg]),
         (os.path.join(obj, 'test-stress-mt.o'), [stress], ['-O2', '-pthread', '-w', '-DUSE_STD_MALLOC', '-c'], []),
+        (os.path.join(obj, 'test-stress-plain-mt.o'), [stress],
+         ['-O2', '-pthread', '-w', '-DUSE_STD_MALLOC', '-DPEER_PLAIN_MALLOC', '-c'], []),
     ]
     parallel([lambda j=j: emcc(j[0], j[1], j[2], j[3]) for j in jobs])
-
-
-def parallel(fns):
-    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as ex:
-        return [f.result() for f in [ex.submit(fn) for fn in fns]]
 
 
 class Case:
@@ -221,14 +163,18 @@ def link_cases():
             flags = ['-O2', '-w', '-I' + BDWGC.src() + '/include'] + extra + COUNT_LINK + BDWGC_LINK
             jobs.append(lambda js=js, inputs=inputs, flags=flags, deps=deps: emcc(js, inputs, flags, deps))
             cases.append(Case(f'bdwgc {name}', mmap, js, [], success, 1, False))
-    for mmap in MMAPS:
-        extra, deps = mmap_link(mmap, True)
+    for mmap in STRESS_LINKS:
+        extra, deps = mmap_link('libc' if mmap == 'libc-malloc' else mmap, True)
         js = os.path.join(out, f'mimalloc-stress-{mmap}.js')
-        inputs = [os.path.join(obj, n) for n in ('test-stress-mt.o', 'dlmalloc-mt.o', 'count-mt.o')]
+        plain = mmap in PLAIN_MALLOC
+        objs = ('test-stress-plain-mt.o',) if plain else ('test-stress-mt.o', 'dlmalloc-mt.o')
+        inputs = [os.path.join(obj, n) for n in objs + ('count-mt.o',)]
         flags = ['-O2', '-pthread'] + extra + COUNT_LINK + STRESS_LINK
         jobs.append(lambda js=js, inputs=inputs, flags=flags, deps=deps: emcc(js, inputs, flags, deps))
+        # Over an mmap-only dlmalloc every block's memory comes through mmap: a thousand calls
+        # show the work was done. In plain malloc mode no block does.
         cases.append(Case('mimalloc test-stress', mmap, js, STRESS_ARGS, [r'test-stress: [1-9]\d* blocks checked'],
-                          1000, True))
+                          0 if plain else 1000, True))
     trap = os.path.join(out, 'peer-trap.js')
     jobs.append(lambda: emcc(trap, [os.path.join(PEERS_SRC, 'peer-trap.c')], ['-O2', '-pthread'] + STRESS_LINK))
     parallel(jobs)
@@ -240,8 +186,8 @@ def prepare():
     fetch()
     unpack(BDWGC)
     unpack(MIMALLOC)
-    build('wasm', [DROPIN])
-    build('wasm-threads', [DROPIN])
+    build('wasm', [DROPIN, POOL])
+    build('wasm-threads', [DROPIN, POOL])
     build_objects()
     return link_cases()
 
@@ -292,13 +238,13 @@ def describe(r):
 
 
 def judge(r, t):
-    """Counts one result: over the drop-in a failure fails (the memset hazard in dlmalloc is
-    recorded); over libc's mmap every outcome is recorded."""
+    """Counts one result: over a drop-in a failure fails (the memset hazard in dlmalloc is
+    recorded); over libc's mmap (and emscripten's malloc) every outcome is recorded."""
     name = f'{r["program"]} ({r["mmap"]})'
     if r['ok']:
         print(f'ok   {name}: {describe(r)}', flush=True)
         t.ok()
-    elif r['mmap'] == 'libc' or r['hazard']:
+    elif r['mmap'].startswith('libc') or r['hazard']:
         why = 'the pthreads memset hazard in dlmalloc' if r['hazard'] else 'recorded, libc\'s mmap'
         print(f'ok   {name}: {why}: {"; ".join(r["problems"])}: {describe(r)}', flush=True)
         t.ok()
@@ -308,25 +254,36 @@ def judge(r, t):
 
 
 def run(args):
+    """The suite: PHP is fetched and compiled in the background (its configure and make take
+    minutes) while Boehm GC's and mimalloc's programs are linked and run; then PHP's part
+    (tools/lib/php.py, suite)."""
     t = Tally()
     start = time.monotonic()
-    try:
-        print('[peers] sources, drop-in builds and links', flush=True)
-        cases = prepare()
-    except (PeerError, SystemExit) as e:
-        print(f'[peers] {e}', flush=True)
-        t.fail(f'peers: {e}')
-        return t
-    print(f'[peers] {len(cases)} programs linked ({time.monotonic() - start:.0f} s)', flush=True)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as background:
+        php_ready = background.submit(php.prepare)
+        print('[peers] sources, drop-in builds and links (PHP compiles meanwhile)', flush=True)
+        try:
+            cases = prepare()
+        except (PeerError, SystemExit) as e:
+            print(f'[peers] {e}', flush=True)
+            t.fail(f'peers: {e}')
+            cases = []
+        if cases:
+            print(f'[peers] {len(cases)} programs linked ({time.monotonic() - start:.0f} s)', flush=True)
+            run_cases(cases, t)
+            check_the_checks(cases, t)
+        php.suite(php_ready, t)
+    return t
+
+
+def run_cases(cases, t):
     results = []
     for case in cases:
         r = run_case(case)
         results.append(r)
         judge(r, t)
-    check_the_checks(cases, t)
     with open(os.path.join(ROOT, 'results.json'), 'w') as f:
         json.dump(results, f, indent=1)
-    return t
 
 
 def check_the_checks(cases, t):
@@ -356,18 +313,18 @@ def check_the_checks(cases, t):
 
 
 def repeat_stress(n):
-    """The stress pair n times, alternated: how often each mmap's runs pass, trap with the
+    """The stress's links n times, alternated: how often each one's runs pass, trap with the
     pthreads memset hazard, or fail otherwise (docs/testing.md, "Peers")."""
     cases = {c.mmap: c for c in prepare() if c.threads}
-    outcomes = {m: {'ok': 0, 'hazard': 0, 'other out-of-bounds trap': 0, 'failed': 0} for m in MMAPS}
+    outcomes = {m: {'ok': 0, 'hazard': 0, 'other out-of-bounds trap': 0, 'failed': 0} for m in STRESS_LINKS}
     for i in range(n):
-        for m in MMAPS:
+        for m in STRESS_LINKS:
             r = run_case(cases[m])
             kind = 'ok' if r['ok'] else 'hazard' if r['hazard'] else 'other out-of-bounds trap' if r['oob'] else 'failed'
             outcomes[m][kind] += 1
             if kind != 'ok':
                 print(f'run {i + 1} ({m}): {kind}: {"; ".join(r["problems"])}\n{r["tail"][-800:]}', flush=True)
-        print(f'{i + 1}/{n}: ' + ', '.join(f'{m} {outcomes[m]}' for m in MMAPS), flush=True)
+        print(f'{i + 1}/{n}: ' + ', '.join(f'{m} {outcomes[m]}' for m in STRESS_LINKS), flush=True)
     return outcomes
 
 

@@ -1,0 +1,89 @@
+"""What the peers suite's builds share (tools/lib/peers.py: Boehm GC and mimalloc; tools/lib/php.py:
+PHP): the folders, the private apt that fetches Debian's source packages, emcc with a stamp of its
+flags, the links that choose a program's mmap, the mmap/munmap counter."""
+import concurrent.futures
+import hashlib
+import os
+import subprocess
+
+from build import TOP, build_dir
+
+ROOT = os.path.join(TOP, 'build', 'peers')
+PEERS_SRC = os.path.join(TOP, 'tests', 'peers')
+EMENV = dict(os.environ, NODE_PATH='/usr/share/nodejs', EMSDK_PYTHON='/usr/bin/python3')
+NODE = ['node', '--no-experimental-fetch']
+ARCHIVE = 'deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm main'
+
+# The --wrap counter of mmap and munmap (tests/peers/peer-count.c) and the line it prints at exit
+# (peer-report.js, after smaps.js: the final linear memory and its resident bytes).
+COUNT_LINK = ['-Wl,--wrap=mmap', '-Wl,--wrap=munmap', '--pre-js=' + os.path.join(TOP, 'tools', 'wasm', 'smaps.js'),
+              '--pre-js=' + os.path.join(PEERS_SRC, 'peer-report.js'),
+              '-sEXPORTED_FUNCTIONS=_main,_peer_count']
+DROPIN = 'mono/utils/mwpm/dropin/libmwpm-mmap.a'
+POOL = 'mono/utils/mwpm/dropin/libmwpm-pool.a'
+POOL_JS = os.path.join(TOP, 'mono', 'utils', 'mwpm', 'dropin', 'mwpm-pool.js')
+
+
+class PeerError(Exception):
+    pass
+
+
+def apt(*args):
+    """apt-get with private folders under build/peers/apt (sources list, lists, cache)."""
+    d = os.path.join(ROOT, 'apt')
+    for sub in ('lists/partial', 'cache/archives/partial'):
+        os.makedirs(os.path.join(d, sub), exist_ok=True)
+    with open(os.path.join(d, 'sources.list'), 'w') as f:
+        f.write(ARCHIVE + '\n')
+    opts = ['-o', f'Dir::Etc::SourceList={d}/sources.list', '-o', 'Dir::Etc::SourceParts=-',
+            '-o', f'Dir::State::Lists={d}/lists', '-o', f'Dir::Cache={d}/cache', '-o', 'Debug::NoLocking=1',
+            '-o', 'APT::Sandbox::User=root']
+    return subprocess.run(['apt-get', '-q'] + opts + list(args), capture_output=True, text=True,
+                          cwd=os.path.join(ROOT, 'downloads'), timeout=600)
+
+
+def digest(*paths):
+    h = hashlib.sha256()
+    for p in paths:
+        with open(p, 'rb') as f:
+            h.update(f.read())
+    return h.hexdigest()[:16]
+
+
+def emcc(out, inputs, flags, deps=()):
+    """emcc flags inputs -o out, unless out is newer than every input and was made with these
+    flags."""
+    stamp = out + '.flags'
+    cmd = ['emcc'] + list(flags) + list(inputs) + ['-o', out]
+    key = ' '.join(cmd)
+    newest = max(os.path.getmtime(p) for p in list(inputs) + list(deps) if os.path.exists(p))
+    if os.path.exists(out) and os.path.exists(stamp) and open(stamp).read() == key and os.path.getmtime(out) >= newest:
+        return out
+    r = subprocess.run(cmd, env=EMENV, capture_output=True, text=True, cwd=os.path.dirname(out))
+    if r.returncode != 0:
+        raise PeerError(f'emcc failed for {os.path.relpath(out, TOP)}: {r.stderr[-1500:]}')
+    with open(stamp, 'w') as f:
+        f.write(key)
+    return out
+
+
+def em_root():
+    r = subprocess.run(['em-config', 'EMSCRIPTEN_ROOT'], env=EMENV, capture_output=True, text=True)
+    return r.stdout.strip()
+
+
+def mmap_link(mmap, threads):
+    """What links the mmap of a variant: nothing for libc's, a drop-in archive whole (the pool's
+    with emscripten's malloc left out, as docs/drop-in.md says)."""
+    if mmap == 'libc':
+        return [], []
+    lib = os.path.join(build_dir('wasm-threads' if threads else 'wasm'), POOL if mmap == 'pool' else DROPIN)
+    flags = ['-Wl,--whole-archive', lib, '-Wl,--no-whole-archive']
+    if mmap == 'pool':
+        flags += ['-sMALLOC=none', '--js-library=' + POOL_JS]
+    return flags, [lib]
+
+
+def parallel(fns):
+    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as ex:
+        return [f.result() for f in [ex.submit(fn) for fn in fns]]
