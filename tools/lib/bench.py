@@ -23,6 +23,7 @@ import time
 
 import bench_docs
 import peers
+import php
 from bench_defs import BROWSER_WORKLOADS, OTHERS, THREADINGS, VARIANTS, WORKLOADS, config, fmt, workload
 from build import TOP, build, build_dir
 
@@ -226,10 +227,10 @@ PEER_PAIRS = [('dropin', 'libc'), ('pool', 'libc-malloc')]
 PEER_METRICS = ('seconds', 'memory', 'resident', 'mmap', 'munmap')
 
 
-def peer_pair_ratios(rounds, a, b):
+def peer_pair_ratios(rounds, a, b, metrics=PEER_METRICS):
     """a/b of the medians, with the min-max of the per-run ratios, for every metric."""
     out = {}
-    for key in PEER_METRICS:
+    for key in metrics:
         va = [r[a][key] for r in rounds if a in r and r[a].get(key, -1) >= 0]
         vb = [r[b][key] for r in rounds if b in r and r[b].get(key, -1) >= 0]
         per = [r[a][key] / r[b][key] for r in rounds if a in r and b in r and r[b].get(key, 0) > 0 and r[a].get(key, -1) >= 0]
@@ -246,7 +247,7 @@ def run_peers(args, log):
     links = peers.STRESS_LINKS
     cases = {c.mmap: c for c in peers.prepare() if c.threads}
     rounds, hazards, failures = [], {m: 0 for m in links}, {m: 0 for m in links}
-    reps = max(args.reps, 5)
+    reps = args.reps if args.quick else max(args.reps, 5)
     for rep in range(reps):
         rnd = {}
         for m in links:
@@ -270,6 +271,43 @@ def run_peers(args, log):
     return out
 
 
+# PHP's own benchmarks (tools/lib/php.py links them): each drop-in against emscripten's mmap.
+PHP_BENCH_VARIANTS = ['libc', 'dropin', 'pool']
+PHP_BENCH_SCRIPTS = ['Zend/bench.php', 'Zend/micro_bench.php']
+PHP_TOTAL = re.compile(r'^Total\s+([\d.]+)\s*$', re.M)
+
+
+def php_bench_once(js, script):
+    """One run: the script's own total (s), the final linear memory and its resident bytes."""
+    rc, out, err, secs = php.run_php(js, ['-n', '-d', 'memory_limit=-1', os.path.join(php.SRC, script)])
+    m = PHP_TOTAL.search(out)
+    if rc != 0 or not m:
+        raise RuntimeError(f'{script} over {js}: exit {rc}: {(out + err)[-800:]}')
+    c = php.final_counts(out)
+    return {'seconds': float(m.group(1)), 'memory': c.get('memory', -1), 'resident': c.get('resident', -1),
+            'mmap': c.get('mmap', -1), 'munmap_failed': c.get('munmap_failed', -1)}
+
+
+def run_php_bench(args, log):
+    """bench.php and micro_bench.php over each mmap, the variants in alternation."""
+    paths = {v: php.link_php(v) for v in PHP_BENCH_VARIANTS}
+    scripts = PHP_BENCH_SCRIPTS[:1] if args.quick else PHP_BENCH_SCRIPTS
+    reps = args.reps if args.quick else max(5, args.reps // 2)
+    out = {}
+    for script in scripts:
+        rounds = []
+        for rep in range(reps):
+            rounds.append({v: php_bench_once(paths[v], script) for v in PHP_BENCH_VARIANTS})
+            log(f'  {script} {rep + 1}/{reps}: ' + ', '.join(f'{v} {rounds[-1][v]["seconds"]:.2f} s'
+                                                          for v in PHP_BENCH_VARIANTS))
+        pairs = {f'{v}/libc': peer_pair_ratios(rounds, v, 'libc', ('seconds', 'memory', 'resident'))
+                 for v in ('dropin', 'pool')}
+        out[script] = {'runs': rounds, 'reps': reps, 'pairs': pairs,
+                       'metrics': {k: {v: stats([r[v][k] for r in rounds if r[v][k] >= 0]) for v in PHP_BENCH_VARIANTS}
+                                   for k in ('seconds', 'memory', 'resident', 'mmap', 'munmap_failed')}}
+    return out
+
+
 def machine():
     cpu = ''
     try:
@@ -286,7 +324,7 @@ def parse_args(argv):
     ap.add_argument('--quick', action='store_true', help='fewer repetitions and smaller scales')
     ap.add_argument('--reps', type=int, help='repetitions per variant (default 11, quick 3)')
     ap.add_argument('--only', help='comma-separated workloads (' + ', '.join(w.name for w in WORKLOADS) +
-                    ', firsttouch, latency, browser, peers)')
+                    ', firsttouch, latency, browser, peers, php)')
     ap.add_argument('--threading', default='st,mt', help='st, mt or st,mt (default): which builds')
     ap.add_argument('--no-docs', action='store_true', help='do not rewrite docs/benchmarks.md')
     ap.add_argument('--no-browser', action='store_true', help='skip the headless Chromium runs')
@@ -295,13 +333,18 @@ def parse_args(argv):
     if args.reps < 1:
         ap.error('--reps must be at least 1')
     args.only = set(args.only.split(',')) if args.only else None
-    known = {w.name for w in WORKLOADS} | {'latency', 'firsttouch', 'browser', 'peers'}
+    known = {w.name for w in WORKLOADS} | {'latency', 'firsttouch', 'browser', 'peers', 'php'}
     if args.only and not args.only <= known:
         ap.error(f'unknown workload(s): {", ".join(sorted(args.only - known))}')
     args.threading = [t for t in args.threading.split(',') if t]
     if not args.threading or not set(args.threading) <= set(THREADINGS):
         ap.error('--threading takes st, mt or st,mt')
     return args
+
+
+def browser_reps(args):
+    """Chromium's rounds: at least 5 (fresh browsers spread widely); one in a quick run."""
+    return 1 if args.quick else max(5, args.reps // 2)
 
 
 def wanted(args, name):
@@ -347,8 +390,8 @@ def report(args, argv, result, log):
 
 def main(argv=None):
     args = parse_args(argv)
-    log = lambda m: print(m, flush=True)
     start = time.monotonic()
+    log = lambda m: print(f'{m}  [{time.monotonic() - start:.0f} s]' if m.startswith('[bench]') else m, flush=True)
     build_all(args, log)
     result = {'date': datetime.datetime.now().strftime('%Y-%m-%d %H:%M'), 'machine': machine(), 'reps': args.reps,
               'quick': args.quick, 'threading': args.threading, 'runs': {}, 'summary': {}}
@@ -361,11 +404,14 @@ def main(argv=None):
         log('[bench] page-manager latency (release, native and wasm)')
         result['latency'] = run_latency(args, log)
     if wanted(args, 'peers'):
-        log("[bench] mimalloc's test-stress over libc's mmap and over the drop-in")
+        log("[bench] mimalloc's test-stress over libc's mmap and the drop-ins")
         result['peers'] = run_peers(args, log)
+    if wanted(args, 'php'):
+        log("[bench] PHP's Zend/bench.php and micro_bench.php over libc's mmap and the drop-ins")
+        result['php'] = run_php_bench(args, log)
     if not args.no_browser and wanted(args, 'browser'):
         log('[bench] startup and steady in headless Chromium')
-        result['browser'], result['runs']['browser'] = run_browser(args.threading, max(2, args.reps // 2),
+        result['browser'], result['runs']['browser'] = run_browser(args.threading, browser_reps(args),
                                                                    args.quick, log)
     report(args, argv, result, log)
     log(f'total {time.monotonic() - start:.0f} s')

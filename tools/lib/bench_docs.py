@@ -70,6 +70,12 @@ def targets():
             ('peers: mimalloc test-stress, time, dropin/libc no worse than before (<= 1.0)',
              lambda r: (r.get('peers') or {}).get('pairs', {}).get('dropin/libc', {}).get('seconds', {}).get('median'),
              1.0, False, None)]
+    # PHP's benchmarks over the mmap drop-in (issue 22).
+    for script in ('Zend/bench.php', 'Zend/micro_bench.php'):
+        php = lambda key, s=script: (lambda r: (r.get('php') or {}).get(s, {}).get('pairs', {}).get('dropin/libc', {})
+                                     .get(key, {}).get('median'))
+        out += [(f'PHP {script}: time, dropin/libc <= 1.0', php('seconds'), 1.0, False, None),
+                (f'PHP {script}: final linear memory, dropin/libc <= 0.8', php('memory'), 0.8, False, None)]
     # Reported beside node's: Chromium's rounds are fewer and noisier.
     for th, label in defs.THREADINGS.items():
         for w in defs.BROWSER_WORKLOADS:
@@ -241,7 +247,7 @@ def header(result, rows, cmdline):
              'profiles: [performance.md](performance.md).', '',
              f'- command: `{cmdline}`', f'- date: {result["date"]}', f'- machine: {result["machine"]}',
              f'- repetitions: {result["reps"]} per variant under node, '
-             f'{max(2, result["reps"] // 2)} in Chromium', '',
+             f'{1 if result.get("quick") else max(5, result["reps"] // 2)} in Chromium', '',
              '| variant | what the GC takes its memory from |', '|---|---|']
     lines += [f'| {v.name} | {v.about} |' for v in defs.VARIANTS]
     lines += ['', 'Each variant runs in a single-threaded build and in a pthreads build (`-pthread`,',
@@ -304,8 +310,31 @@ def peers_section(peers):
     return lines
 
 
+def php_section(php):
+    """PHP's own benchmarks over the drop-ins (tools/lib/php.py builds PHP)."""
+    if not php:
+        return []
+    lines = ["## A real runtime: PHP 8.2's Zend/bench.php and micro_bench.php", '',
+             "PHP 8.2.32 (Debian's php8.2, tools/lib/php.py: the CLI, zend_mm on) linked with emscripten's mmap",
+             '(libc), libmwpm-mmap.a (dropin) and libmwpm-pool.a (pool); the scripts\' own totals, the final',
+             'linear memory and its resident bytes; medians of alternated runs, each drop-in over libc with',
+             'the per-run min-max.', '',
+             '| script | runs | metric | libc | dropin | pool | dropin/libc | pool/libc |', '|---|---|---|---|---|---|---|---|']
+    labels = {'seconds': ('time (the script\'s Total)', 's'), 'memory': ('final linear memory', 'B'),
+              'resident': ('linear memory resident', 'B'), 'mmap': ('mmap calls', 'n'),
+              'munmap_failed': ('failed munmap calls', 'n')}
+    for script, r in php.items():
+        for key, (label, unit) in labels.items():
+            m = r['metrics'].get(key, {})
+            val = lambda v: '-' if v is None else (f'{v:.3f} s' if unit == 's' else defs.fmt(v, unit))
+            cells = [val(m.get(v, {}).get('median')) for v in ('libc', 'dropin', 'pool')]
+            cells += [ratio_cell(r['pairs'].get(p, {}).get(key)) for p in ('dropin/libc', 'pool/libc')]
+            lines.append(f'| {script} | {r["reps"]} | {label} | ' + ' | '.join(cells) + ' |')
+    return lines + ['']
+
+
 def extra_sections(result):
-    lines = []
+    lines = php_section(result.get('php'))
     ft = result.get('firsttouch')
     if ft:
         lines += ['## Fresh memory on this machine', '',

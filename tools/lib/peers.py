@@ -232,9 +232,10 @@ def run_case(case):
 
 def describe(r):
     c = r['counts']
-    mem = f'{c["memory"] / 2**20:.1f} MiB' if c.get('memory', -1) >= 0 else '?'
+    mib = lambda k: f'{c[k] / 2**20:.1f} MiB' if c.get(k, -1) >= 0 else '?'
     return (f'{r["seconds"]:.1f} s, mmap {c.get("mmap", "?")} ({c.get("mmap_failed", "?")} failed), '
-            f'munmap {c.get("munmap", "?")} ({c.get("munmap_failed", "?")} failed), memory {mem}')
+            f'munmap {c.get("munmap", "?")} ({c.get("munmap_failed", "?")} failed), memory {mib("memory")}, '
+            f'resident {mib("resident")}')
 
 
 def judge(r, t):
