@@ -24,7 +24,7 @@ import time
 import bench_docs
 import peers
 import php
-from bench_defs import BROWSER_WORKLOADS, OTHERS, THREADINGS, VARIANTS, WORKLOADS, config, fmt, workload
+from bench_defs import BROWSER_WORKLOADS, FULL_GC, OTHERS, THREADINGS, VARIANTS, WORKLOADS, config, fmt, workload
 from build import TOP, build, build_dir
 
 NODE = ['node', '--no-experimental-fetch']
@@ -39,9 +39,6 @@ def last_json(text):
     raise ValueError('no JSON line in the output')
 
 
-# node --trace-gc prints a line per V8 collection; full ones are mark-compacts ("Mark-Compact",
-# also "Mark-Compact (reduce)"), the minor ones scavenges.
-FULL_GC = re.compile(r'^\[\d+:0x[0-9a-f]+\]\s+[\d.]+ ms: Mark-Compact', re.M)
 # What a program reports as -1 could not be measured there (tests/usage.h).
 UNKNOWN_WHEN_NEGATIVE = ('resident_linear_end', 'resident_linear_peak', 'resident_linear_final', 'process_peak_rss',
                          'memory_grow_calls')

@@ -1,7 +1,12 @@
 """What ./tools/bench compares: the variants (where the GC takes its memory from), the builds
 that run them, the workloads and their metrics. Shared by bench.py (measures) and bench_docs.py
 (reports)."""
+import re
 from dataclasses import dataclass
+
+# node --trace-gc prints a line per V8 collection; full ones are mark-compacts ("Mark-Compact",
+# also "Mark-Compact (reduce)"), the minor ones scavenges.
+FULL_GC = re.compile(r'^\[\d+:0x[0-9a-f]+\]\s+[\d.]+ ms: Mark-Compact', re.M)
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,8 @@ CONFIGS = {c.name: c for c in [
     Config('wasm-pool-threads-release', 'emscripten', ('--buildtype=release', '-Dshared_pool=true', '-Dthreads=true'),
            {}, 'emscripten with pthreads, one page pool, release (benchmarks)'),
     Config('native-release', None, ('--buildtype=release',), {'CC': 'gcc'}, 'gcc, release (benchmarks)'),
+    Config('wasm-prof', 'emscripten', ('--buildtype=release', '-Dc_link_args=--profiling-funcs'), {},
+           'emscripten, release, wasm function names kept (tools/profile)'),
     Config('wasi', 'wasi', (), {}, 'clang 14 + wasi-libc, run by node:wasi, single-threaded'),
 ]}
 

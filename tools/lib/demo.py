@@ -4,9 +4,10 @@ malloc-backed backend dotnet ships (bench_defs.py: VARIANTS).
 
 Builds the single-threaded release configurations, runs a runtime-start workload (startup) and
 the whole stress run (GCBench trees, object-graph churn, large objects, fill-drop-refill both
-ways) with the same seed over every variant, and prints time, bytes zeroed, linear memory
-against the GC's peak, collections and the verification result, with the ratios mwpm/libc and
-mwpm/malloc. Writes build/demo/: report.json (every run's JSON), pagemap.png (mwpm's page table
+ways) with the same seed over every variant, and prints time, what the process holds (the
+linear memory's resident bytes, the peak RSS), bytes zeroed, memory.grow calls and V8's full
+collections (node --trace-gc), the address space (memory.size) against the GC's peak,
+collections and the verification result, with the ratios mwpm/libc and mwpm/malloc. Writes build/demo/: report.json (every run's JSON), pagemap.png (mwpm's page table
 at the end of each workload of the whole run), memory traces.
 """
 import argparse
@@ -17,7 +18,7 @@ import sys
 import time
 
 import pagemap
-from bench_defs import VARIANTS, config
+from bench_defs import FULL_GC, VARIANTS, config
 from build import TOP, build, build_dir
 
 PROGRAM = 'tests/sgen-stress.js'
@@ -34,14 +35,16 @@ def run(variant, words, out, args, trace):
             if os.path.exists(dump):
                 os.remove(dump)
             extra.append(f'--mwpm-dump={dump}')
-    cmd = ['node', '--no-experimental-fetch', os.path.join(bdir, PROGRAM), f'--mono-wasm-mmap={variant.mmap}', '--json',
-           f'--seed={args.seed}', f'--scale={args.scale}'] + words + extra
+    cmd = ['node', '--no-experimental-fetch', '--trace-gc', os.path.join(bdir, PROGRAM), f'--mono-wasm-mmap={variant.mmap}',
+           '--json', f'--seed={args.seed}', f'--scale={args.scale}'] + words + extra
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=out)
     lines = [l for l in r.stdout.splitlines() if l.startswith('{')]
     if r.returncode != 0 or not lines:
         sys.stdout.write(r.stdout[-3000:] + r.stderr[-3000:])
         raise SystemExit(f'demo: sgen-stress {" ".join(words)} over {variant.name} failed (exit {r.returncode})')
-    return json.loads(lines[-1])
+    d = json.loads(lines[-1])
+    d['v8_full_gcs'] = len(FULL_GC.findall(r.stdout))
+    return d
 
 
 def mib(v):
@@ -54,12 +57,17 @@ def rows_of(res):
         m = d.get('mwpm') or {}
         n = m.get('pages_in_use', 0) + m.get('pages_free_zeroed', 0) + m.get('pages_free_dirty', 0)
         return m['pages_in_use'] / n if n else None
+    known = lambda key: (lambda d: d[key] if d.get(key, -1) >= 0 else None)
     return [
         ('time (init + workload)', lambda d: d['run_ms'], lambda v: f'{v:,.0f} ms', True),
+        ('linear memory resident, end', known('resident_linear_end'), mib, True),
+        ('process peak RSS', known('process_peak_rss'), mib, True),
         ('bytes zeroed by the page layer', lambda d: d['bytes_zeroed_by_page_layer'], mib, False),
-        ('linear memory, final', lambda d: d['linear_memory_final'], mib, True),
+        ('memory.grow calls', known('memory_grow_calls'), str, False),
+        ('V8 full collections', lambda d: d['v8_full_gcs'], str, False),
+        ('address space (memory.size), final', lambda d: d['linear_memory_final'], mib, True),
         ('GC memory requested, peak', lambda d: d['os_bytes_peak'], mib, False),
-        ('linear memory final / GC peak', lambda d: d['linear_memory_final'] / d['os_bytes_peak'], lambda v: f'{v:.3f}', True),
+        ('address space final / GC peak', lambda d: d['linear_memory_final'] / d['os_bytes_peak'], lambda v: f'{v:.3f}', True),
         ('mwpm pages in use / held (end)', held, lambda v: f'{v:.3f}', False),
         ('collections minor / major', lambda d: f'{d["collections_minor"]} / {d["collections_major"]}', str, False),
         ('verification errors', lambda d: d['verify_errors'] + d.get('checksum_errors', 0), str, False),
