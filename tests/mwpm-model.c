@@ -305,6 +305,99 @@ alloc_checked (ModelSource *src, ModelCounts *k, size_t size, size_t align, int 
 	return 0;
 }
 
+/* Page p + i of an mwpm_alloc_at range, as the model sees it: M_HELD and M_FOREIGN pages must
+ * make it fail, a range of M_RELEASED pages must succeed, and pages the model never saw (free
+ * zeroed pages of mwpm, or memory above the span, which mwpm may or may not reach) allow either. */
+static int
+alloc_at_checked (ModelSource *src, ModelCounts *k, uint64_t p, uint64_t n, int flags)
+{
+	if (nlive == MAX_LIVE || p >= MAX_PAGES || n > MAX_PAGES - p)
+		return 0;
+	bool taken = false, all_released = true;
+	uint32_t dirty = 0;
+	for (uint64_t q = p; q < p + n; q++) {
+		taken |= m_page[q] == M_HELD || m_page[q] == M_FOREIGN;
+		all_released &= m_page[q] == M_RELEASED;
+		dirty += m_page[q] == M_RELEASED;
+	}
+	k->at_calls++;
+	MwpmStats before, after;
+	mwpm_get_stats (&before);
+	errno = 0;
+	char *a = mwpm_alloc_at ((void *)(base + (uintptr_t)p * PAGE), (size_t)(n - 1) * PAGE + 1 + (size_t)src->next (src, PAGE), flags);
+	int err = errno;
+	mwpm_get_stats (&after);
+	uint64_t grown = after.bytes_from_sbrk - before.bytes_from_sbrk;
+	if (grown > growth_bound (n, 1))
+		FAIL ("alloc_at of %" PRIu64 " pages grew the memory by %" PRIu64 " bytes (at most %" PRIu64 ")", n, grown,
+		      growth_bound (n, 1));
+	if ((flags & MWPM_NO_GROW) && grown)
+		FAIL ("alloc_at with MWPM_NO_GROW took %" PRIu64 " bytes from sbrk", grown);
+	if (!a) {
+		if (all_released)
+			FAIL ("alloc_at of %" PRIu64 " released pages at page %" PRIu64 " failed with errno %d", n, p, err);
+		if (err != EEXIST && err != ENOMEM)
+			FAIL ("alloc_at failed with errno %d", err);
+		if (grown || after.pages_in_use != before.pages_in_use || after.bytes_zeroed != before.bytes_zeroed)
+			FAIL ("a failed alloc_at changed the pages in use, zeroed bytes or the memory");
+		k->at_refused++;
+		return 0;
+	}
+	if (taken)
+		FAIL ("alloc_at handed out page range [%" PRIu64 ", +%" PRIu64 "), which holds held or foreign pages", p, n);
+	if (a != (char *)(base + (uintptr_t)p * PAGE))
+		FAIL ("alloc_at returned %p, not the address asked for", (void *)a);
+	if (flags & MWPM_ZEROED) {
+		m_bytes_zeroed += (uint64_t)dirty * PAGE;
+		k->bytes_zeroed += (uint64_t)dirty * PAGE;
+		if (check_zero (src, (uint32_t)p, (uint32_t)n, k))
+			return 1;
+	}
+	uint32_t id = ++next_id;
+	for (uint32_t q = (uint32_t)p; q < p + n; q++) {
+		m_page[q] = M_HELD;
+		m_top = q >= m_top ? q + 1 : m_top;
+		m_owner[q] = id;
+		*page_word (q, 0) = canary (id, q);
+		*page_word (q, PAGE - 8) = ~canary (id, q);
+	}
+	m_released -= dirty;
+	m_held += n;
+	live[nlive++] = (Live){ (uint32_t)p, (uint32_t)n, id };
+	k->at_ok++;
+	return 0;
+}
+
+/* An allocation at a chosen place: where the test freed pages lately, over pages it holds, or
+ * at the top of mwpm's span (extending the top mapping in place). */
+static int
+do_alloc_at (ModelSource *src, ModelCounts *k)
+{
+	uint64_t n = 1 + src->next (src, 8), p;
+	MwpmStats s;
+	switch (src->next (src, 4)) {
+	case 0:
+	case 1:
+		p = recent_release[src->next (src, RECENT)] + src->next (src, 2);
+		break;
+	case 2:
+		if (!nlive)
+			return 0;
+		p = live[src->next (src, nlive)].first + src->next (src, 2);
+		break;
+	default: /* the end of the highest allocation, or now and then the span's end */
+		p = 0;
+		for (unsigned i = 0; i < nlive; i++)
+			p = live[i].first + live[i].count > p ? live[i].first + live[i].count : p;
+		if (src->next (src, 8) == 0) {
+			mwpm_get_stats (&s);
+			p = s.span_end_page;
+		}
+		break;
+	}
+	return alloc_at_checked (src, k, p, n, (src->next (src, 2) ? MWPM_ZEROED : 0) | (src->next (src, 8) ? 0 : MWPM_NO_GROW));
+}
+
 /* A random alignment: mostly none, sometimes a power of two up to 64 pages, sometimes a
  * small byte alignment (which means the page). */
 static size_t
@@ -453,7 +546,8 @@ do_bad_call (ModelSource *src, ModelCounts *k)
 {
 	MwpmStats before, after;
 	mwpm_get_stats (&before);
-	switch (src->next (src, 7)) {
+	unsigned which = (unsigned)src->next (src, 9);
+	switch (which) {
 	case 0:
 		errno = 0;
 		if (mwpm_alloc_range (0, 0) || errno != EINVAL)
@@ -491,7 +585,42 @@ do_bad_call (ModelSource *src, ModelCounts *k)
 		}
 		k->stray_frees++;
 		break;
-	default: /* never mapped: the top of the space */
+	case 6:
+		errno = 0;
+		if (mwpm_alloc_at ((void *)(base + 64 * PAGE + 1 + src->next (src, PAGE - 1)), PAGE, 0) || errno != EINVAL)
+			FAIL ("unaligned alloc_at accepted");
+		break;
+	case 7:
+		errno = 0;
+		/* Size 0, an unknown flag, a range past the 32-bit space, or a size that wraps. */
+		switch (src->next (src, 4)) {
+		case 0:
+			if (mwpm_alloc_at ((void *)(base + 64 * PAGE), 0, 0) || errno != EINVAL)
+				FAIL ("alloc_at of size 0 accepted");
+			break;
+		case 1:
+			if (mwpm_alloc_at ((void *)(base + 64 * PAGE), PAGE, 4 << src->next (src, 29)) || errno != EINVAL)
+				FAIL ("alloc_at with an unknown flag accepted");
+			break;
+		case 2:
+			if (mwpm_alloc_at ((void *)(base + (uintptr_t)(MAX_PAGES - 1) * PAGE), 2 * PAGE, 0) || errno != EINVAL)
+				FAIL ("alloc_at past the 32-bit space accepted");
+			break;
+		default: {
+			/* From offset 0: past the space (EINVAL) unless it just fits, as on wasm32, where
+			 * page 0 (static data, below the span) is taken (EEXIST). */
+			uint64_t at = 0;
+			size_t size = SIZE_MAX - (size_t)src->next (src, 2 * PAGE);
+			int want = at + size > ((uint64_t)1 << 32) ? EINVAL : EEXIST;
+			if (mwpm_alloc_at ((void *)(base + (uintptr_t)at), size, 0) || errno != want)
+				FAIL ("alloc_at of %zu bytes at offset %" PRIu64 ": errno %d, expected %d", size, at, errno, want);
+			break;
+		}
+		}
+		break;
+	default: /* never mapped: the top of the space (unless the memory has grown that far) */
+		if (m_page[MAX_PAGES - 2] == M_HELD)
+			break;
 		if (mwpm_free_range ((void *)(base + (uintptr_t)(MAX_PAGES - 2) * PAGE), PAGE) != 0)
 			FAIL ("free of never-mapped memory did not return 0");
 		k->stray_frees++;
@@ -500,7 +629,9 @@ do_bad_call (ModelSource *src, ModelCounts *k)
 	mwpm_get_stats (&after);
 	if (after.pages_in_use != before.pages_in_use || after.pages_free_dirty != before.pages_free_dirty ||
 	    after.pages_external != before.pages_external)
-		FAIL ("a rejected or stray call changed pages");
+		FAIL ("a rejected or stray call (%u) changed pages: in use %zu -> %zu, dirty %zu -> %zu, external %zu -> %zu", which,
+		      before.pages_in_use, after.pages_in_use, before.pages_free_dirty, after.pages_free_dirty, before.pages_external,
+		      after.pages_external);
 	k->bad_calls++;
 	return 0;
 }
@@ -536,6 +667,8 @@ model_run (ModelSource *src, const ModelConfig *cfg, ModelCounts *k)
 			err = do_large (src, k);
 		else if (r < 6)
 			err = do_bad_call (src, k);
+		else if (r < 9)
+			err = do_alloc_at (src, k);
 		else if (r < (uint64_t)(52 + (m_held > hold_limit ? -30 : 0) + (nlive < 8 ? 20 : 0)))
 			err = do_alloc (src, k);
 		else

@@ -36,6 +36,7 @@ typedef struct {
 	uint64_t allocs, alloc_enomem, large, frees, partial_frees, foreign, bad_calls, injected_failures;
 	uint64_t stray_frees, invariant_checks, bytes_zeroed, zero_checks;
 	uint64_t held_only, held_only_misses;   /* MWPM_NO_GROW requests, and their ENOMEMs */
+	uint64_t at_calls, at_ok, at_refused;   /* mwpm_alloc_at: calls, served, refused */
 } ModelCounts;
 
 void model_source_rng (ModelSource *src, uint64_t seed);

@@ -134,10 +134,34 @@ case_fixed_and_dontneed (void)
 	T_CHECK (reads_byte (p + 3 * PG, PG, 0x66), "MADV_DONTNEED touched the next page");
 	T_CHECK (mprotect (p, PG, PROT_READ) == 0, "mprotect failed");
 	T_CHECK (munmap (p, 4 * PG) == 0, "munmap failed");
-	/* MAP_FIXED where the library owns nothing: a clear error, nothing mapped. */
+	/* MAP_FIXED and MAP_FIXED_NOREPLACE over pages just unmapped (free in mwpm): mapped there,
+	 * reading zero. */
+	r = mmap (p + PG, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	T_CHECK (r == p + PG && reads_zero (p + PG, PG), "MAP_FIXED over unmapped pages: %p, expected %p", r, (void *)(p + PG));
+	r = mmap (p + 2 * PG, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	T_CHECK (r == p + 2 * PG && reads_zero (p + 2 * PG, PG), "MAP_FIXED_NOREPLACE over unmapped pages: %p", r);
+	/* Partly ours: refused whole (MAP_FIXED cannot map part of it here), nothing changes. */
+	memset (p + PG, 0x44, 2 * PG);
+	MwpmStats before, after;
+	mwpm_get_stats (&before);
 	errno = 0;
-	r = mmap (p, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-	T_CHECK (r == MAP_FAILED && errno == ENOMEM, "MAP_FIXED over unowned pages: %p, errno %d", r, errno);
+	r = mmap (p, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	T_CHECK (r == MAP_FAILED && errno == ENOMEM, "MAP_FIXED over a mix of ours and free pages: %p, errno %d", r, errno);
+	errno = 0;
+	r = mmap (p, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	T_CHECK (r == MAP_FAILED && errno == EEXIST, "MAP_FIXED_NOREPLACE over a mix: %p, errno %d", r, errno);
+	mwpm_get_stats (&after);
+	T_CHECK (reads_byte (p + PG, 2 * PG, 0x44) && after.pages_in_use == before.pages_in_use, "a refused MAP_FIXED changed the pages");
+	T_CHECK (munmap (p + PG, 2 * PG) == 0, "munmap failed");
+	/* MAP_FIXED where mwpm holds nothing (static data): a clear error, nothing mapped. */
+	static unsigned char static_data[1 << 17];
+	unsigned char *s = (unsigned char *)(((uintptr_t)static_data + PG - 1) & ~(uintptr_t)(PG - 1));
+	errno = 0;
+	r = mmap (s, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	T_CHECK (r == MAP_FAILED && errno == ENOMEM, "MAP_FIXED over memory not mwpm's: %p, errno %d", r, errno);
+	errno = 0;
+	r = mmap (s, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	T_CHECK (r == MAP_FAILED && errno == EEXIST, "MAP_FIXED_NOREPLACE over memory not mwpm's: %p, errno %d", r, errno);
 	errno = 0;
 	r = mmap (p + 1, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	T_CHECK (r == MAP_FAILED && errno == EINVAL, "unaligned MAP_FIXED: %p, errno %d", r, errno);
@@ -149,6 +173,54 @@ case_fixed_and_dontneed (void)
 	static unsigned char not_mapped[4];
 	T_CHECK (munmap ((void *)((uintptr_t)not_mapped & ~(uintptr_t)(PG - 1)), PG) == 0,
 		 "munmap of unmapped memory: %s", strerror (errno));
+	return 0;
+}
+/* The address hint: honoured where the pages are free in mwpm, or at the top of its memory, so
+ * that a mapping can be extended in place (PHP's zend_mm grows its huge blocks so); ignored
+ * where they are taken. */
+static int
+case_hint_and_extend (void)
+{
+	unsigned char *p = map_anon (4 * PG);
+	T_CHECK (p != MAP_FAILED, "mmap failed");
+	memset (p, 0x21, 4 * PG);
+	T_CHECK (munmap (p + PG, 2 * PG) == 0, "munmap of the middle");
+	unsigned char *q = mmap (p + PG, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	T_CHECK (q == p + PG && reads_zero (q, 2 * PG), "the hint over freed pages: %p, expected %p", (void *)q, (void *)(p + PG));
+	unsigned char *r = mmap (p, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	T_CHECK (r != MAP_FAILED && r != p && reads_zero (r, PG), "a hint over a mapping must go elsewhere: %p", (void *)r);
+	T_CHECK (reads_byte (p, PG, 0x21) && reads_byte (p + 3 * PG, PG, 0x21), "the neighbours kept their contents");
+	/* Extend a mapping at the top of the memory, as zend_mm_chunk_extend does: a hint at its
+	 * end, and the mapping must land there. */
+	size_t len = 32 * PG;
+	unsigned char *big = map_anon (len + 8 * PG);
+	T_CHECK (big != MAP_FAILED, "mmap failed");
+	memset (big, 0x33, len);
+	/* The first extension finds free pages; later ones may need the top of the memory. */
+	T_CHECK (munmap (big + len, 8 * PG) == 0, "munmap of the tail");
+	int extended = 0;
+	for (int i = 0; i < 8; i++) {
+		unsigned char *tail = mmap (big + len, 8 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		T_CHECK (tail != MAP_FAILED, "mmap failed");
+		if (tail != big + len) {
+			munmap (tail, 8 * PG);
+			break;
+		}
+		T_CHECK (reads_zero (tail, 8 * PG), "the extension does not read zero");
+		len += 8 * PG;
+		extended++;
+	}
+	tap_diag ("a mapping at the top extended in place %d times of 8", extended);
+	T_CHECK (extended >= 1, "no extension in place: the hint at the top was not honoured");
+	T_CHECK (reads_byte (big, 32 * PG, 0x33), "extending lost the contents");
+	T_CHECK (munmap (big, len) == 0 && munmap (r, PG) == 0 && munmap (p, 4 * PG) == 0, "munmap failed");
+	/* Hints that cannot be honoured are ignored: unaligned, or in memory not mwpm's. */
+	static unsigned char static_data[4];
+	unsigned char *u = mmap ((void *)((uintptr_t)static_data & ~(uintptr_t)(PG - 1)), PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	T_CHECK (u != MAP_FAILED && mwpm_owns (u) && reads_zero (u, PG), "a hint at static data: %p", (void *)u);
+	unsigned char *v = mmap (u + 1, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	T_CHECK (v != MAP_FAILED && (uintptr_t)v % PG == 0, "an unaligned hint: %p", (void *)v);
+	T_CHECK (munmap (u, PG) == 0 && munmap (v, PG) == 0, "munmap failed");
 	return 0;
 }
 #endif
@@ -293,7 +365,8 @@ main (void)
 		  case_map_zero_and_owner);
 #if WITH_DROPIN
 	tap_case ("partial munmap (head, middle, tail) and remap", case_partial_unmap_and_remap);
-	tap_case ("MAP_FIXED over own pages, MADV_DONTNEED, mprotect; errors", case_fixed_and_dontneed);
+	tap_case ("MAP_FIXED over own pages and free pages, MADV_DONTNEED, mprotect; errors", case_fixed_and_dontneed);
+	tap_case ("address hints: over free pages, extending the top mapping in place; ignored over mappings", case_hint_and_extend);
 #else
 	tap_report (1, "partial munmap and MAP_FIXED # SKIP libc cannot unmap part of a mapping");
 #endif

@@ -103,6 +103,14 @@ same_pages (const MwpmStats *a, const MwpmStats *b)
 	       a->bytes_zeroed == b->bytes_zeroed;
 }
 
+/* The pages as they were at `then`? */
+static int
+unchanged_since (const MwpmStats *then)
+{
+	MwpmStats now = stats ();
+	return same_pages (then, &now);
+}
+
 static int
 case_basic (void)
 {
@@ -678,6 +686,105 @@ case_no_grow (void)
 	return 0;
 }
 
+/* mwpm_alloc_at: free pages at the address (dirty ones zeroed), the span's top grown into;
+ * EEXIST over pages in use or foreign, ENOMEM above the span's reach, with MWPM_NO_GROW at the
+ * top, after another sbrk caller took the top, or when sbrk fails; EINVAL for bad arguments.
+ * Refusals change nothing. */
+static int
+case_alloc_at (void)
+{
+	fresh ();
+	uint8_t *a = mwpm_alloc_range (8 * PAGE, 0);
+	T_CHECK (a, "alloc");
+	memset (a, 0x5a, 8 * PAGE);
+	T_CHECK (mwpm_free_range (a + 2 * PAGE, 3 * PAGE) == 0, "free the middle");
+	MwpmStats s0 = stats ();
+	uint8_t *b = mwpm_alloc_at (a + 2 * PAGE, 3 * PAGE - 7, MWPM_ZEROED);
+	MwpmStats s1 = stats ();
+	T_CHECK (b == a + 2 * PAGE, "placed at the freed pages: %p, expected %p", (void *)b, (void *)(a + 2 * PAGE));
+	T_CHECK (all_zero (b, 3 * PAGE), "the dirty pages read zero");
+	T_CHECK (s1.bytes_zeroed - s0.bytes_zeroed == 3 * PAGE, "exactly the dirty pages memset: %llu bytes",
+		 (unsigned long long)(s1.bytes_zeroed - s0.bytes_zeroed));
+	T_CHECK (s1.pages_in_use == 8 && s1.sbrk_calls == s0.sbrk_calls, "in use again, no growth");
+	T_CHECK (a[PAGE] == 0x5a && a[5 * PAGE] == 0x5a, "the neighbours kept their contents");
+
+	/* Over pages in use, whole or in part: EEXIST, nothing changes. */
+	uint8_t *over[] = { a, a + 7 * PAGE, a + PAGE };
+	for (int i = 0; i < 3; i++) {
+		errno = 0;
+		T_CHECK (mwpm_alloc_at (over[i], 2 * PAGE, MWPM_ZEROED) == NULL && errno == EEXIST, "over pages in use (%d): errno %d", i, errno);
+	}
+	MwpmStats s2 = stats ();
+	T_CHECK (same_pages (&s1, &s2) && s2.alloc_failures == s1.alloc_failures + 3, "refusals changed nothing, counted");
+
+	/* The top: take the free pages, grow once so that mwpm's memory ends at the break, then
+	 * extend the top range in place. */
+	if (s2.pages_free_zeroed + s2.pages_free_dirty)
+		T_CHECK (mwpm_alloc_range ((s2.pages_free_zeroed + s2.pages_free_dirty) * PAGE, 0), "fill");
+	uint8_t *top = mwpm_alloc_range (PAGE, 0);
+	T_CHECK (top, "a page at the top");
+	MwpmStats s3 = stats ();
+	uint8_t *end = (uint8_t *)at ((uint64_t)s3.span_end_page * PAGE);
+	errno = 0;
+	T_CHECK (mwpm_alloc_at (end, 4 * PAGE, MWPM_NO_GROW) == NULL && errno == ENOMEM, "MWPM_NO_GROW at the top: errno %d", errno);
+	errno = 0;
+	T_CHECK (mwpm_alloc_at (end + PAGE, PAGE, 0) == NULL && errno == ENOMEM, "above the span's end: errno %d", errno);
+	T_CHECK (unchanged_since (&s3), "nothing changed");
+	mwpm_platform_fail_next_sbrk (2); /* the chunk, then exactly what is needed */
+	errno = 0;
+	T_CHECK (mwpm_alloc_at (end, 4 * PAGE, 0) == NULL && errno == ENOMEM, "sbrk failing: errno %d", errno);
+	mwpm_platform_fail_next_sbrk (0);
+	T_CHECK (unchanged_since (&s3), "a failed growth changed nothing");
+	uint8_t *c = mwpm_alloc_at (end, 4 * PAGE, MWPM_ZEROED);
+	MwpmStats s4 = stats ();
+	T_CHECK (c == end, "grown in place at the top: %p, expected %p", (void *)c, (void *)end);
+	T_CHECK (s4.span_end_page >= s3.span_end_page + 4 && s4.bytes_zeroed == s3.bytes_zeroed, "the span grew; fresh pages not memset");
+	T_CHECK (all_zero (c, 4 * PAGE), "fresh pages read zero");
+	MwpmPlatformInfo info;
+	mwpm_platform_info (&info);
+	uint64_t grown = s4.bytes_from_sbrk - s3.bytes_from_sbrk, chunk = MWPM_MIN_CHUNK_BYTES;
+	T_CHECK (grown <= (chunk > 5 * PAGE + info.sbrk_granule ? chunk : 5 * PAGE + info.sbrk_granule),
+		 "grew by %llu bytes for 4 pages", (unsigned long long)grown);
+	memset (c, 0x11, 4 * PAGE);
+
+	/* Another sbrk caller takes the memory above: the top can no longer be extended, and its
+	 * pages are foreign. */
+	MwpmStats s5 = stats ();
+	if (s5.pages_free_zeroed + s5.pages_free_dirty)
+		T_CHECK (mwpm_alloc_range ((s5.pages_free_zeroed + s5.pages_free_dirty) * PAGE, 0), "fill");
+	s5 = stats ();
+	uint64_t fsize = (2 * PAGE + info.sbrk_granule - 1) / info.sbrk_granule * info.sbrk_granule, fb;
+	T_CHECK (mwpm_platform_foreign_sbrk ((int64_t)fsize, &fb) == 0, "foreign sbrk");
+	errno = 0;
+	uint8_t *e = (uint8_t *)at ((uint64_t)s5.span_end_page * PAGE);
+	T_CHECK (mwpm_alloc_at (e, PAGE, 0) == NULL && errno == ENOMEM, "the top after another caller's sbrk: errno %d", errno);
+	T_CHECK (unchanged_since (&s5), "nothing changed");
+	T_CHECK (mwpm_alloc_range (PAGE, 0), "grow past the foreign memory");
+	uint64_t fpage = (fb + PAGE - 1) / PAGE * PAGE;
+	if (fpage + PAGE <= fb + fsize && state_of (at (fpage)) == MWPM_PAGE_FOREIGN) {
+		errno = 0;
+		T_CHECK (mwpm_alloc_at (at (fpage), PAGE, 0) == NULL && errno == EEXIST, "over foreign pages: errno %d", errno);
+	}
+
+	/* Bad arguments: EINVAL, nothing changes. */
+	MwpmStats s6 = stats ();
+	errno = 0;
+	T_CHECK (mwpm_alloc_at (a + 2 * PAGE + 1, PAGE, 0) == NULL && errno == EINVAL, "unaligned address");
+	errno = 0;
+	T_CHECK (mwpm_alloc_at (a, 0, 0) == NULL && errno == EINVAL, "size 0");
+	errno = 0;
+	T_CHECK (mwpm_alloc_at (a, PAGE, 8) == NULL && errno == EINVAL, "unknown flag");
+	errno = 0;
+	T_CHECK (mwpm_alloc_at (at (((uint64_t)1 << 32) - PAGE), 2 * PAGE, 0) == NULL && errno == EINVAL, "past the 32-bit space");
+	errno = 0;
+	T_CHECK (mwpm_alloc_at (a, (size_t)-1, 0) == NULL && errno == EINVAL, "huge size");
+	MwpmStats s7 = stats ();
+	T_CHECK (same_pages (&s6, &s7) && s7.alloc_failures == s6.alloc_failures + 5, "nothing changed, failures counted");
+	T_CHECK (c[0] == 0x11 && c[4 * PAGE - 1] == 0x11, "the range grown in place kept its contents");
+	T_CHECK (mwpm_check_invariants () == 0, "invariants");
+	return 0;
+}
+
 /* A hook that does not free but lets the pool grow meanwhile (as another thread would while
  * the lock is released): the search after the hook must use that memory, and the growth
  * arithmetic must not count on a free tail shorter than the request. */
@@ -903,6 +1010,7 @@ main (void)
 	tap_case ("index visits grow logarithmically with managed pages", case_index_logarithmic);
 	tap_case ("basic alloc/free", case_basic);
 	tap_case ("MWPM_NO_GROW: only from held pages, ENOMEM without growth or hook", case_no_grow);
+	tap_case ("alloc_at: free pages in place, the top grown into; EEXIST, ENOMEM, EINVAL change nothing", case_alloc_at);
 	tap_case ("EINVAL: size 0, unknown flags, bad alignment, bad free", case_einval);
 	tap_case ("ENOMEM: huge and overflowing sizes, sbrk failure, exhaustion", case_enomem);
 	tap_case ("fresh sbrk memory is never memset", case_fresh_not_zeroed_again);

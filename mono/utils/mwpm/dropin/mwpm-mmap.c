@@ -8,10 +8,15 @@
  * What goes where:
  *   anonymous (MAP_ANONYMOUS, private or shared)  mwpm: aligned to the page size the program
  *                                                  sees (UNIT), zeroed only where dirty, any
- *                                                  part can be unmapped
+ *                                                  part can be unmapped; at the address hint
+ *                                                  when its pages are free in mwpm or lie at
+ *                                                  the top of mwpm's memory (so that a mapping
+ *                                                  can be extended in place), else anywhere
  *   MAP_FIXED over pages this library mapped       those pages are zeroed in place
- *   MAP_FIXED anywhere else                        ENOMEM (mwpm cannot place memory at an
- *                                                  address; unaligned: EINVAL)
+ *   MAP_FIXED(_NOREPLACE) over pages free in mwpm  mapped there, as with a hint
+ *   MAP_FIXED anywhere else                        ENOMEM (memory mwpm does not hold, or
+ *                                                  another user's; partly ours: ENOMEM too;
+ *                                                  _NOREPLACE says EEXIST; unaligned: EINVAL)
  *   file mappings                                  libc, and remembered here
  *
  * Invariants:
@@ -96,13 +101,15 @@ page_span (uintptr_t addr, size_t len, size_t *first, size_t *end)
 	*end = (size_t)(e / PAGE);
 }
 
-static bool
-all_ours (size_t first, size_t end)
+/* How many pages of [first, end) are ours. Lock held. */
+static size_t
+count_ours (size_t first, size_t end)
 {
+	MONO_ASSERT_LOCK_HELD (&lock);
+	size_t n = 0;
 	for (size_t p = first; p < end; p++)
-		if (!page_ours (p))
-			return false;
-	return true;
+		n += page_ours (p);
+	return n;
 }
 
 /* The next run of our pages in [*p, end): its first page in *first, *p moved to its end.
@@ -159,6 +166,50 @@ map_file (void *addr, size_t len, int prot, int flags, int fd, off_t off)
 	return p;
 }
 
+/* A mapping mwpm has just handed out becomes ours (M1). */
+static void *
+note_ours (void *p, size_t len)
+{
+	size_t first, end;
+	page_span ((uintptr_t)p, len, &first, &end);
+	mono_spin_lock (&lock);
+	set_ours (first, end - first, true);
+	mono_spin_unlock (&lock);
+	return p;
+}
+
+/* MAP_FIXED (or _NOREPLACE, `noreplace`) at addr: over a mapping of ours, zeroed in place
+ * (_NOREPLACE: EEXIST); over pages free in mwpm (or at the top of its memory), a new mapping
+ * there; over anything else, or a mix of ours and not ours, ENOMEM (_NOREPLACE: EEXIST when
+ * something is there). */
+static void *
+map_fixed (void *addr, size_t len, bool noreplace)
+{
+	uintptr_t a = (uintptr_t)addr;
+	if (a % UNIT || (uint64_t)a + len > ((uint64_t)1 << 32)) {
+		errno = EINVAL;
+		return MAP_FAILED;
+	}
+	size_t first, end;
+	page_span (a, len, &first, &end);
+	mono_spin_lock (&lock);
+	size_t owned = count_ours (first, end);
+	mono_spin_unlock (&lock);
+	if (owned == end - first && !noreplace) {
+		/* Replacing a mapping of ours: a fresh anonymous mapping reads zero. Another thread may
+		 * have made it, and grown the memory for it (docs/mwpm.md, "Threads"). */
+		mono_bulk_ready ((uint64_t)end * PAGE);
+		memset (addr, 0, (end - first) * PAGE);
+		return addr;
+	}
+	void *p = owned ? NULL : mwpm_alloc_at (addr, (end - first) * PAGE, MWPM_ZEROED);
+	if (!p) {
+		errno = noreplace && (owned || errno == EEXIST) ? EEXIST : ENOMEM;
+		return MAP_FAILED;
+	}
+	return note_ours (p, (end - first) * PAGE);
+}
+
 void *
 mmap (void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
@@ -168,45 +219,24 @@ mmap (void *addr, size_t len, int prot, int flags, int fd, off_t off)
 	}
 	if (!(flags & MAP_ANONYMOUS))
 		return map_file (addr, len, prot, flags, fd, off);
-	if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
-		uintptr_t a = (uintptr_t)addr;
-		if (a % UNIT || (uint64_t)a + len > ((uint64_t)1 << 32)) {
-			errno = EINVAL;
-			return MAP_FAILED;
-		}
-		size_t first, end;
-		page_span (a, len, &first, &end);
-		mono_spin_lock (&lock);
-		bool owned = all_ours (first, end);
-		mono_spin_unlock (&lock);
-		if (!owned) {
-			errno = ENOMEM;
-			return MAP_FAILED;
-		}
-		if (flags & MAP_FIXED_NOREPLACE) {
-			errno = EEXIST;
-			return MAP_FAILED;
-		}
-		/* Replacing a mapping of ours: a fresh anonymous mapping reads zero. Another thread may
-		 * have made it, and grown the memory for it (docs/mwpm.md, "Threads"). */
-		mono_bulk_ready ((uint64_t)end * PAGE);
-		memset (addr, 0, (end - first) * PAGE);
-		return addr;
+	if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE))
+		return map_fixed (addr, len, flags & MAP_FIXED_NOREPLACE);
+	if (len > SIZE_MAX - (UNIT - 1)) {
+		errno = ENOMEM;
+		return MAP_FAILED;
 	}
+	len = (len + UNIT - 1) & ~(size_t)(UNIT - 1);
+	/* The hint, where mwpm can place the mapping there; anywhere else otherwise. */
 	void *p = NULL;
-	if (len <= SIZE_MAX - (UNIT - 1))
-		p = UNIT > PAGE ? mwpm_alloc_aligned ((len + UNIT - 1) & ~(size_t)(UNIT - 1), UNIT, MWPM_ZEROED)
-		                : mwpm_alloc_range (len, MWPM_ZEROED);
+	if (addr && (uintptr_t)addr % UNIT == 0 && (uint64_t)(uintptr_t)addr + len <= ((uint64_t)1 << 32))
+		p = mwpm_alloc_at (addr, len, MWPM_ZEROED);
+	if (!p)
+		p = UNIT > PAGE ? mwpm_alloc_aligned (len, UNIT, MWPM_ZEROED) : mwpm_alloc_range (len, MWPM_ZEROED);
 	if (!p) {
 		errno = ENOMEM;
 		return MAP_FAILED;
 	}
-	size_t first, end;
-	page_span ((uintptr_t)p, len, &first, &end);
-	mono_spin_lock (&lock);
-	set_ours (first, end - first, true);
-	mono_spin_unlock (&lock);
-	return p;
+	return note_ours (p, len);
 }
 
 int

@@ -56,7 +56,7 @@ typedef struct {
 	size_t   span_first_page;    /* the span: [first, end) in page indices of linear memory */
 	size_t   span_end_page;
 	uint64_t alloc_calls;        /* successful allocations */
-	uint64_t alloc_failures;     /* allocations that returned NULL (EINVAL or ENOMEM) */
+	uint64_t alloc_failures;     /* allocations that returned NULL (EINVAL, EEXIST, ENOMEM) */
 	uint64_t free_calls;         /* frees that returned 0 */
 	uint64_t free_rejected;      /* frees refused with EINVAL */
 	uint64_t free_noop_calls;    /* frees that released no page (POSIX: still success) */
@@ -95,6 +95,19 @@ void *mwpm_alloc_range (size_t size, int flags);
  * Errors as above, and EINVAL when alignment is not a power of two (0 included).
  */
 void *mwpm_alloc_aligned (size_t size, size_t alignment, int flags);
+
+/*
+ * As mwpm_alloc_range, at `addr`: the pages that [addr, addr + size) touches, all of them free
+ * in mwpm, or reaching above the top of its span, which then grows into them (unless
+ * MWPM_NO_GROW). For a caller that extends a range in place, or maps where it has just
+ * unmapped. Returns addr.
+ * Errors (nothing is handed out): NULL with errno EINVAL for size 0, unknown flag bits, an address
+ * not page-aligned, or a range beyond the 32-bit space; EEXIST when a page of the range is in
+ * use, foreign or below mwpm's span; ENOMEM when the range starts above the span's end, or
+ * needs growth that MWPM_NO_GROW forbids, that sbrk refuses, or that another sbrk caller's
+ * memory at the top prevents.
+ */
+void *mwpm_alloc_at (void *addr, size_t size, int flags);
 
 /*
  * Frees every page that [base, base + size) touches and that is in use. Pages that are free,

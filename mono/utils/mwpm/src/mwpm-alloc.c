@@ -9,6 +9,9 @@
  *   3. make the range safe for bulk operations in this thread (docs/mwpm.md, "Threads");
  *   4. note the dirty pages to zero, as up to ZERO_RUNS runs (those beyond are zeroed now);
  *   5. mark the pages IN_USE, release the lock, zero the noted runs, return.
+ * An allocation at a given address (mwpm_alloc_at) differs in step 2 only: the pages asked for
+ * must all be free, or lie at the span's top, which grows into them (no grow hook: a collection
+ * cannot make a given page free on purpose).
  */
 #include "mwpm-internal.h"
 
@@ -110,12 +113,44 @@ take_pages (uint32_t p, uint32_t n)
 		_mwpm.stats.pages_in_use_peak = _mwpm.count[MWPM_PAGE_IN_USE];
 }
 
+/* Steps 3 to 5 under the lock, for the found pages [p, p + n): returns the dirty runs noted in
+ * zero[], which the caller clears after releasing the lock (finish_alloc). Lock held. */
+static unsigned
+hand_out (uint32_t p, uint32_t n, int flags, PageRun *zero)
+{
+	MONO_ASSERT_LOCK_HELD (&_mwpm.lock);
+	mono_bulk_ready ((uint64_t)(p + n) << MWPM_PAGE_SHIFT);
+	unsigned nzero = flags & MWPM_ZEROED ? note_dirty_runs (p, n, zero) : 0;
+	take_pages (p, n);
+	return nzero;
+}
+
+/* The end of an allocation, without the lock: NULL with errno `err`, or the noted runs zeroed
+ * and the start of page p. */
+static void *
+finish_alloc (int err, uint32_t p, const PageRun *zero, unsigned nzero)
+{
+	if (err) {
+		errno = err;
+		return NULL;
+	}
+	for (unsigned i = 0; i < nzero; i++)
+		memset (_mwpm_page_addr (zero[i].first), 0, (size_t)zero[i].count << MWPM_PAGE_SHIFT);
+	return _mwpm_page_addr (p);
+}
+
+static uint64_t
+pages_for (size_t size)
+{
+	return ((uint64_t)size >> MWPM_PAGE_SHIFT) + ((size & (MWPM_PAGE_SIZE - 1)) != 0);
+}
+
 static void *
 alloc_pages (size_t size, size_t alignment, int flags)
 {
 	if (!alloc_args_ok (size, alignment, flags))
 		return refuse_alloc ();
-	uint64_t n64 = ((uint64_t)size >> MWPM_PAGE_SHIFT) + ((size & (MWPM_PAGE_SIZE - 1)) != 0);
+	uint64_t n64 = pages_for (size);
 	uint64_t align64 = alignment > MWPM_PAGE_SIZE ? alignment >> MWPM_PAGE_SHIFT : 1;
 	PageRun zero[ZERO_RUNS];
 	unsigned nzero = 0;
@@ -123,25 +158,13 @@ alloc_pages (size_t size, size_t alignment, int flags)
 	_mwpm_enter ();
 	uint64_t visits0 = _mwpm.index.visits;
 	uint32_t p = find_or_grow (n64, align64, !(flags & MWPM_NO_GROW));
-	if (p != MWPM_INDEX_NONE) {
-		uint32_t n = (uint32_t)n64;
-		mono_bulk_ready ((uint64_t)(p + n) << MWPM_PAGE_SHIFT);
-		if (flags & MWPM_ZEROED)
-			nzero = note_dirty_runs (p, n, zero);
-		take_pages (p, n);
-	} else {
+	if (p != MWPM_INDEX_NONE)
+		nzero = hand_out (p, (uint32_t)n64, flags, zero);
+	else
 		_mwpm.stats.alloc_failures++;
-	}
 	_mwpm.last_op_visits = _mwpm.index.visits - visits0;
 	_mwpm_leave ();
-
-	if (p == MWPM_INDEX_NONE) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	for (unsigned i = 0; i < nzero; i++)
-		memset (_mwpm_page_addr (zero[i].first), 0, (size_t)zero[i].count << MWPM_PAGE_SHIFT);
-	return _mwpm_page_addr (p);
+	return finish_alloc (p == MWPM_INDEX_NONE ? ENOMEM : 0, p, zero, nzero);
 }
 
 void *
@@ -154,6 +177,66 @@ void *
 mwpm_alloc_aligned (size_t size, size_t alignment, int flags)
 {
 	return alloc_pages (size, alignment, flags);
+}
+
+/* True when every page of [first, end) is free. Lock held. */
+static bool
+all_free (uint64_t first, uint64_t end)
+{
+	MONO_ASSERT_LOCK_HELD (&_mwpm.lock);
+	for (uint64_t q = first; q < end; q++)
+		if (!_mwpm_state_is_free (_mwpm_state[q]))
+			return false;
+	return true;
+}
+
+/* Step 2 at a given place: 0 when the pages [p, p + n) are free, after growing the span's top
+ * into them when they reach above it and `grow` allows; else EEXIST (a page of the range is in
+ * use, foreign or below the span) or ENOMEM (the range starts above the span, or would need
+ * growth that is not allowed or failed). Lock held. */
+static int
+claim_at (uint64_t p, uint64_t n, bool grow)
+{
+	MONO_ASSERT_LOCK_HELD (&_mwpm.lock);
+	if (p < _mwpm.span_first)
+		return EEXIST;
+	if (p > _mwpm.span_end)
+		return ENOMEM;
+	uint64_t end = p + n, held_end = end < _mwpm.span_end ? end : _mwpm.span_end;
+	if (!all_free (p, held_end))
+		return EEXIST;
+	if (end == held_end)
+		return 0;
+	if (!grow)
+		return ENOMEM;
+	int err = _mwpm_grow_to_locked ((uint32_t)end);
+	if (err)
+		return err;
+	/* Growth welds onto the top when nobody moved the break in between; else it stopped. */
+	return all_free (held_end, end) ? 0 : EEXIST;
+}
+
+void *
+mwpm_alloc_at (void *addr, size_t size, int flags)
+{
+	PageRun zero[ZERO_RUNS];
+	unsigned nzero = 0;
+	_mwpm_enter ();
+	/* The base is known once mwpm is initialised (the host's memory does not start at 0). */
+	uintptr_t a = (uintptr_t)addr, base = _mwpm.platform.base;
+	uint64_t off = a >= base ? (uint64_t)(a - base) : MWPM_SPACE_BYTES;
+	bool args_ok = alloc_args_ok (size, MWPM_PAGE_SIZE, flags) && off < MWPM_SPACE_BYTES && off % MWPM_PAGE_SIZE == 0 &&
+		       (uint64_t)size <= MWPM_SPACE_BYTES - off;
+	uint64_t p = off >> MWPM_PAGE_SHIFT, n = pages_for (size);
+	uint64_t visits0 = _mwpm.index.visits;
+	int err = args_ok ? claim_at (p, n, !(flags & MWPM_NO_GROW)) : EINVAL;
+	if (!err)
+		nzero = hand_out ((uint32_t)p, (uint32_t)n, flags, zero);
+	else
+		_mwpm.stats.alloc_failures++;
+	_mwpm.last_op_visits = _mwpm.index.visits - visits0;
+	_mwpm_leave ();
+	return finish_alloc (err, (uint32_t)p, zero, nzero);
 }
 
 /* The pages [*first, *last) of the 32-bit memory that [addr, addr + size) touches, clipped to

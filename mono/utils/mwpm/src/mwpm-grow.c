@@ -259,3 +259,30 @@ _mwpm_grow_locked (uint32_t n, uint32_t align)
 	}
 	return ENOMEM;
 }
+
+int
+_mwpm_grow_to_locked (uint32_t end)
+{
+	MONO_ASSERT_LOCK_HELD (&_mwpm.lock);
+	refresh_platform ();
+	uint64_t limit = _mwpm.platform.memory_max < MWPM_SPACE_BYTES ? _mwpm.platform.memory_max : MWPM_SPACE_BYTES;
+	uint64_t min_chunk = _mwpm_round_up (MWPM_MIN_CHUNK_BYTES, _mwpm.platform.sbrk_granule);
+	uint64_t end_bytes = (uint64_t)end << MWPM_PAGE_SHIFT;
+	for (int round = 0; round < GROW_ROUNDS && _mwpm.span_end < end; round++) {
+		uint64_t brk;
+		int err = mwpm_platform_break (&brk);
+		if (err)
+			return err;
+		/* Only memory that joins the span's top can reach `end`: after another caller's, the
+		 * pages in between would be foreign. */
+		if (!_mwpm.chunk_end || brk > _mwpm.chunk_end || brk >= end_bytes)
+			return ENOMEM;
+		uint64_t want = _mwpm_round_up (end_bytes - brk, _mwpm.platform.sbrk_granule);
+		if (brk > limit || want > limit - brk)
+			return ENOMEM;
+		uint64_t chunk = want < min_chunk && min_chunk <= limit - brk ? min_chunk : want;
+		if ((err = grow_pieces (chunk, want)) != 0)
+			return err;
+	}
+	return _mwpm.span_end >= end ? 0 : ENOMEM;
+}

@@ -122,6 +122,11 @@ int _mwpm_trust_level_locked (void);
  * changed when the run cannot fit below the maximum from the current break). Lock held. */
 int _mwpm_grow_locked (uint32_t n, uint32_t align);
 
+/* Grows the top of the span until it ends at or above page `end`: 0, or ENOMEM when sbrk fails,
+ * the maximum is in the way, or the break is not where mwpm's own memory ends (another caller's
+ * memory would lie in between). The new pages are free; the caller checks the range. Lock held. */
+int _mwpm_grow_to_locked (uint32_t end);
+
 /* ---- mwpm-inspect.c ---- */
 
 /* Fills the derived fields of a stats snapshot. Lock held. */
