@@ -2,9 +2,11 @@
 PHP): the folders, the private apt that fetches Debian's source packages, emcc with a stamp of its
 flags, the links that choose a program's mmap, the mmap/munmap counter."""
 import concurrent.futures
+import fcntl
 import hashlib
 import os
 import subprocess
+import threading
 
 from build import TOP, build_dir
 
@@ -29,7 +31,8 @@ class PeerError(Exception):
 
 
 def apt(*args):
-    """apt-get with private folders under build/peers/apt (sources list, lists, cache)."""
+    """apt-get with private folders under build/peers/apt (sources list, lists, cache). apt's own
+    locks are off (it runs as whoever runs the tests), so callers hold _APT_LOCK (fetch_sources)."""
     d = os.path.join(ROOT, 'apt')
     for sub in ('lists/partial', 'cache/archives/partial'):
         os.makedirs(os.path.join(d, sub), exist_ok=True)
@@ -40,6 +43,37 @@ def apt(*args):
             '-o', 'APT::Sandbox::User=root']
     return subprocess.run(['apt-get', '-q'] + opts + list(args), capture_output=True, text=True,
                           cwd=os.path.join(ROOT, 'downloads'), timeout=600)
+
+
+# The PHP build fetches in a thread beside the other peers' fetch, and two test runs may share a
+# checkout: one apt at a time (a thread lock, then a file lock), and one index update per process.
+_APT_LOCK = threading.Lock()
+_updated = []
+
+
+def fetch_sources(specs, files, what):
+    """apt-get source --download-only of specs ('name=version') into build/peers/downloads,
+    unless every one of files is there already; PeerError naming what when any is still missing."""
+    dl = os.path.join(ROOT, 'downloads')
+    os.makedirs(dl, exist_ok=True)
+    have = lambda: all(os.path.exists(os.path.join(dl, f)) for f in files)
+    if have():
+        return
+    with _APT_LOCK, open(os.path.join(dl, '.apt-lock'), 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if have():
+            return
+        r = None
+        if not _updated:
+            r = apt('update')
+            if r.returncode == 0:
+                _updated.append(True)
+        if _updated:
+            r = apt('source', '--download-only', *specs)
+        if r.returncode != 0 or not have():
+            raise PeerError(f'cannot fetch the source package{"s" if len(specs) > 1 else ""} {what} from '
+                            f'Debian\'s archive (nothing cached in {os.path.relpath(dl, TOP)}): '
+                            + (r.stderr.strip().splitlines() or ['?'])[-1])
 
 
 def digest(*paths):

@@ -34,7 +34,7 @@ import time
 
 from build import TOP, build, build_dir
 import php
-from peer_build import (DROPIN, EMENV, NODE, PEERS_SRC, POOL, ROOT, COUNT_LINK, PeerError, apt, digest, emcc, em_root,
+from peer_build import (DROPIN, EMENV, NODE, PEERS_SRC, POOL, ROOT, COUNT_LINK, PeerError, digest, emcc, em_root, fetch_sources,
                         mmap_link, parallel)
 from tally import Tally
 
@@ -84,18 +84,8 @@ TIMEOUT = 300
 
 def fetch():
     """The pinned source packages under build/peers/downloads, downloaded once."""
-    dl = os.path.join(ROOT, 'downloads')
-    os.makedirs(dl, exist_ok=True)
-    if all(os.path.exists(os.path.join(dl, p.orig)) for p in (BDWGC, MIMALLOC)):
-        return
-    r = apt('update')
-    if r.returncode == 0:
-        r = apt('source', '--download-only', f'{BDWGC.name}={BDWGC.version}', f'{MIMALLOC.name}={MIMALLOC.version}')
-    missing = [p.orig for p in (BDWGC, MIMALLOC) if not os.path.exists(os.path.join(dl, p.orig))]
-    if r.returncode != 0 or missing:
-        raise PeerError('cannot fetch the source packages libgc 1:8.2.2-3 and mimalloc 2.0.9+ds-2 from '
-                        f'Debian\'s archive (nothing cached in {os.path.relpath(dl, TOP)}): '
-                        + (r.stderr.strip().splitlines() or ['?'])[-1])
+    fetch_sources([f'{p.name}={p.version}' for p in (BDWGC, MIMALLOC)], [p.orig for p in (BDWGC, MIMALLOC)],
+                  f'{BDWGC.name} {BDWGC.version} and {MIMALLOC.name} {MIMALLOC.version}')
 
 
 def unpack(pkg):

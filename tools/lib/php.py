@@ -84,16 +84,7 @@ def tarball():
 
 def fetch():
     """php8.2 VERSION's source package under build/peers/downloads, fetched once."""
-    os.makedirs(DOWNLOADS, exist_ok=True)
-    if os.path.exists(tarball()):
-        return
-    r = pb.apt('update')
-    if r.returncode == 0:
-        r = pb.apt('source', '--download-only', f'{PACKAGE}={VERSION}')
-    if r.returncode != 0 or not os.path.exists(tarball()):
-        raise pb.PeerError(f'cannot fetch the source package {PACKAGE} {VERSION} from Debian\'s archive '
-                              f'(nothing cached in {os.path.relpath(DOWNLOADS, TOP)}): '
-                              + (r.stderr.strip().splitlines() or ['?'])[-1])
+    pb.fetch_sources([f'{PACKAGE}={VERSION}'], [os.path.relpath(tarball(), DOWNLOADS)], f'{PACKAGE} {VERSION}')
 
 
 def unpack():
