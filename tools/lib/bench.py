@@ -204,6 +204,10 @@ def run_traces(args):
     return traces
 
 
+# bench-firsttouch's ways of writing fresh memory first (tests/bench/bench-firsttouch.c).
+FIRST_WRITES = ('first_byte_ms', 'first_memset_ms', 'first_copy_ms', 'first_scatter_ms', 'first_words_ms')
+
+
 def run_firsttouch(args, log):
     ft = []
     prog = os.path.join(build_dir('wasm-release'), 'tests/bench/bench-firsttouch.js')
@@ -212,10 +216,11 @@ def run_firsttouch(args, log):
         if r.returncode != 0:
             raise RuntimeError(f'bench-firsttouch failed: {r.stderr[-1000:]}')
         ft.append(last_json(r.stdout))
-    out = {k: statistics.median(d[k] for d in ft)
-           for k in ('grow_ms', 'first_touch_ms', 'first_touch_us_per_page', 'memset_ms')}
+    out = {k: statistics.median(d[k] for d in ft) for k in ('grow_ms', 'first_touch_ms', 'first_touch_us_per_page',
+                                                             'memset_ms') + FIRST_WRITES}
     log(f'[bench] fresh memory, 64 MiB (median of {args.reps}): first touch {out["first_touch_ms"]:.1f} ms, '
-        f'memset afterwards {out["memset_ms"]:.1f} ms')
+        f'memset afterwards {out["memset_ms"]:.1f} ms; first write by ' +
+        ', '.join(f'{k[6:-3]} {out[k]:.1f} ms' for k in FIRST_WRITES))
     return out
 
 

@@ -343,6 +343,13 @@ def extra_sections(result):
                   '|---|---|---|---|',
                   f'| {ft["grow_ms"]:.1f} ms | {ft["first_touch_ms"]:.1f} ms | {ft["first_touch_us_per_page"]:.2f} us | '
                   f'{ft["memset_ms"]:.1f} ms |', '']
+        if 'first_memset_ms' in ft:
+            lines += ['The first write to 64 MiB of fresh memory, made in different ways (each on its own fresh '
+                      'region; the memset above is of memory already written):', '',
+                      '| one byte per page | memset | 64 KiB memcpy blocks, in order | the same, shuffled | 8-byte stores |',
+                      '|---|---|---|---|---|',
+                      '| ' + ' | '.join(f'{ft[k]:.1f} ms' for k in ('first_byte_ms', 'first_memset_ms', 'first_copy_ms',
+                                                                   'first_scatter_ms', 'first_words_ms')) + ' |', '']
     lines += peers_section(result.get('peers'))
     lat = result.get('latency') or {}
     if lat:
