@@ -24,7 +24,7 @@ import time
 import bench_docs
 import peers
 import php
-from bench_defs import BROWSER_WORKLOADS, FULL_GC, OTHERS, THREADINGS, VARIANTS, WORKLOADS, config, fmt, workload
+from bench_defs import BROWSER_WORKLOADS, FIRST_WRITES, FULL_GC, OTHERS, THREADINGS, VARIANTS, WORKLOADS, config, fmt, workload
 from build import TOP, build, build_dir
 
 NODE = ['node', '--no-experimental-fetch']
@@ -204,10 +204,6 @@ def run_traces(args):
     return traces
 
 
-# bench-firsttouch's ways of writing fresh memory first (tests/bench/bench-firsttouch.c).
-FIRST_WRITES = ('first_byte_ms', 'first_memset_ms', 'first_copy_ms', 'first_scatter_ms', 'first_words_ms')
-
-
 def run_firsttouch(args, log):
     ft = []
     prog = os.path.join(build_dir('wasm-release'), 'tests/bench/bench-firsttouch.js')
@@ -216,11 +212,11 @@ def run_firsttouch(args, log):
         if r.returncode != 0:
             raise RuntimeError(f'bench-firsttouch failed: {r.stderr[-1000:]}')
         ft.append(last_json(r.stdout))
-    out = {k: statistics.median(d[k] for d in ft) for k in ('grow_ms', 'first_touch_ms', 'first_touch_us_per_page',
-                                                             'memset_ms') + FIRST_WRITES}
+    keys = ['grow_ms', 'first_touch_ms', 'first_touch_us_per_page', 'memset_ms'] + [k for k, _ in FIRST_WRITES]
+    out = {k: statistics.median(d[k] for d in ft) for k in keys}
     log(f'[bench] fresh memory, 64 MiB (median of {args.reps}): first touch {out["first_touch_ms"]:.1f} ms, '
         f'memset afterwards {out["memset_ms"]:.1f} ms; first write by ' +
-        ', '.join(f'{k[6:-3]} {out[k]:.1f} ms' for k in FIRST_WRITES))
+        ', '.join(f'{label} {out[k]:.1f} ms' for k, label in FIRST_WRITES))
     return out
 
 

@@ -95,6 +95,13 @@ TARGET_WORKLOADS = ['startup', 'startup-heavy', 'steady', 'fill-drop-refill', 'g
 BROWSER_WORKLOADS = ['startup', 'steady']
 
 
+# bench-firsttouch's ways of writing fresh memory first (tests/bench/bench-firsttouch.c): the JSON
+# key and the column's heading.
+FIRST_WRITES = [('first_byte_ms', 'one byte per page'), ('first_memset_ms', 'memset'),
+                ('first_copy_ms', '64 KiB memcpy blocks, in order'), ('first_scatter_ms', 'the same, shuffled'),
+                ('first_words_ms', '8-byte stores')]
+
+
 def workload(name):
     return next(w for w in WORKLOADS if w.name == name)
 

@@ -346,10 +346,9 @@ def extra_sections(result):
         if 'first_memset_ms' in ft:
             lines += ['The first write to 64 MiB of fresh memory, made in different ways (each on its own fresh '
                       'region; the memset above is of memory already written):', '',
-                      '| one byte per page | memset | 64 KiB memcpy blocks, in order | the same, shuffled | 8-byte stores |',
-                      '|---|---|---|---|---|',
-                      '| ' + ' | '.join(f'{ft[k]:.1f} ms' for k in ('first_byte_ms', 'first_memset_ms', 'first_copy_ms',
-                                                                   'first_scatter_ms', 'first_words_ms')) + ' |', '']
+                      '| ' + ' | '.join(label for _, label in defs.FIRST_WRITES) + ' |',
+                      '|' + '---|' * len(defs.FIRST_WRITES),
+                      '| ' + ' | '.join(f'{ft[k]:.1f} ms' for k, _ in defs.FIRST_WRITES) + ' |', '']
     lines += peers_section(result.get('peers'))
     lat = result.get('latency') or {}
     if lat:

@@ -46,9 +46,8 @@ def apt(*args):
 
 
 # The PHP build fetches in a thread beside the other peers' fetch, and two test runs may share a
-# checkout: one apt at a time (a thread lock, then a file lock), and one index update per process.
+# checkout: one apt at a time (a thread lock, then a file lock).
 _APT_LOCK = threading.Lock()
-_updated = []
 
 
 def fetch_sources(specs, files, what):
@@ -63,12 +62,8 @@ def fetch_sources(specs, files, what):
         fcntl.flock(lock, fcntl.LOCK_EX)
         if have():
             return
-        r = None
-        if not _updated:
-            r = apt('update')
-            if r.returncode == 0:
-                _updated.append(True)
-        if _updated:
+        r = apt('update')
+        if r.returncode == 0:
             r = apt('source', '--download-only', *specs)
         if r.returncode != 0 or not have():
             raise PeerError(f'cannot fetch the source package{"s" if len(specs) > 1 else ""} {what} from '
