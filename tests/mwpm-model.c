@@ -338,6 +338,9 @@ alloc_at_checked (ModelSource *src, ModelCounts *k, uint64_t p, uint64_t n, int 
 			FAIL ("alloc_at of %" PRIu64 " released pages at page %" PRIu64 " failed with errno %d", n, p, err);
 		if (err != EEXIST && err != ENOMEM)
 			FAIL ("alloc_at failed with errno %d", err);
+		/* Held or foreign pages are something there: EEXIST, never "out of reach". */
+		if (taken && err != EEXIST)
+			FAIL ("alloc_at over held or foreign pages [%" PRIu64 ", +%" PRIu64 ") failed with errno %d, not EEXIST", p, n, err);
 		if (grown || after.pages_in_use != before.pages_in_use || after.bytes_zeroed != before.bytes_zeroed)
 			FAIL ("a failed alloc_at changed the pages in use, zeroed bytes or the memory");
 		k->at_refused++;
@@ -375,6 +378,12 @@ do_alloc_at (ModelSource *src, ModelCounts *k)
 {
 	uint64_t n = 1 + src->next (src, 8), p;
 	MwpmStats s;
+	if (nforeign && src->next (src, 8) == 0) {
+		/* Into memory another sbrk caller took: inside the span, or above it. */
+		Foreign *f = &foreign[src->next (src, nforeign)];
+		p = (f->offset + src->next (src, f->size)) / PAGE;
+		return alloc_at_checked (src, k, p, n, src->next (src, 2) ? MWPM_ZEROED : 0);
+	}
 	switch (src->next (src, 4)) {
 	case 0:
 	case 1:
@@ -396,6 +405,91 @@ do_alloc_at (ModelSource *src, ModelCounts *k)
 		break;
 	}
 	return alloc_at_checked (src, k, p, n, (src->next (src, 2) ? MWPM_ZEROED : 0) | (src->next (src, 8) ? 0 : MWPM_NO_GROW));
+}
+
+/* mwpm_remap_at over one of the test's allocations, from a page of it on for 1-12 pages: its
+ * own pages are taken over (mwpm asks; the model answers from the allocation's record), the rest of the
+ * range must be free. Pages held by another allocation or foreign make it fail with EEXIST; a
+ * range of its own pages and released ones must succeed; pages the model never saw allow either.
+ * The range becomes an allocation of its own, cut out of the old one. */
+static int
+remap_held (const void *page, void *ctx)
+{
+	const Live *l = ctx;
+	uint32_t q = page_index (page);
+	return q >= l->first && q - l->first < l->count;
+}
+
+static int
+do_remap_at (ModelSource *src, ModelCounts *k)
+{
+	if (!nlive || nlive + 2 > MAX_LIVE)
+		return 0;
+	unsigned i = (unsigned)src->next (src, nlive);
+	Live l = live[i];
+	uint64_t p = l.first + src->next (src, l.count), n = 1 + src->next (src, 12);
+	if (n > MAX_PAGES - p)
+		return 0;
+	bool others = false, mine_or_released = true;
+	uint32_t dirty = 0;
+	for (uint64_t q = p; q < p + n; q++) {
+		bool mine = q >= l.first && q - l.first < l.count; /* this piece (an id may have several) */
+		others |= (m_page[q] == M_HELD && !mine) || m_page[q] == M_FOREIGN;
+		mine_or_released &= mine || m_page[q] == M_RELEASED;
+		dirty += mine || m_page[q] == M_RELEASED;
+	}
+	int flags = src->next (src, 4) ? MWPM_ZEROED : 0;
+	k->remap_calls++;
+	MwpmStats before, after;
+	mwpm_get_stats (&before);
+	errno = 0;
+	char *a = mwpm_remap_at ((void *)(base + (uintptr_t)p * PAGE), (size_t)n * PAGE - (size_t)src->next (src, PAGE), flags,
+				 remap_held, &l);
+	int err = errno;
+	mwpm_get_stats (&after);
+	if (!a) {
+		if (mine_or_released)
+			FAIL ("remap_at over own and released pages [%" PRIu64 ", +%" PRIu64 ") failed with errno %d", p, n, err);
+		if (others && err != EEXIST)
+			FAIL ("remap_at over others' pages failed with errno %d, not EEXIST", err);
+		if (err != EEXIST && err != ENOMEM)
+			FAIL ("remap_at failed with errno %d", err);
+		if (after.pages_in_use != before.pages_in_use || after.bytes_zeroed != before.bytes_zeroed ||
+		    after.bytes_from_sbrk != before.bytes_from_sbrk)
+			FAIL ("a failed remap_at changed the pages in use, zeroed bytes or the memory");
+		return check_canaries (l.first, l.count);
+	}
+	if (others)
+		FAIL ("remap_at took over [%" PRIu64 ", +%" PRIu64 "), which holds others' pages", p, n);
+	if (a != (char *)(base + (uintptr_t)p * PAGE))
+		FAIL ("remap_at returned %p, not the address asked for", (void *)a);
+	if (flags & MWPM_ZEROED) {
+		m_bytes_zeroed += (uint64_t)dirty * PAGE;
+		if (check_zero (src, (uint32_t)p, (uint32_t)n, k))
+			return 1;
+	}
+	/* The old allocation keeps what lies outside the range: a head and maybe a tail. */
+	live[i] = live[--nlive];
+	uint64_t l_end = (uint64_t)l.first + l.count;
+	if (p > l.first)
+		live[nlive++] = (Live){ l.first, (uint32_t)(p - l.first), l.id };
+	if (p + n < l_end)
+		live[nlive++] = (Live){ (uint32_t)(p + n), (uint32_t)(l_end - p - n), l.id };
+	uint32_t id = ++next_id;
+	for (uint32_t q = (uint32_t)p; q < p + n; q++) {
+		if (m_page[q] != M_HELD) {
+			m_released -= m_page[q] == M_RELEASED;
+			m_held++;
+		}
+		m_page[q] = M_HELD;
+		m_top = q >= m_top ? q + 1 : m_top;
+		m_owner[q] = id;
+		*page_word (q, 0) = canary (id, q);
+		*page_word (q, PAGE - 8) = ~canary (id, q);
+	}
+	live[nlive++] = (Live){ (uint32_t)p, (uint32_t)n, id };
+	k->remap_ok++;
+	return 0;
 }
 
 /* A random alignment: mostly none, sometimes a power of two up to 64 pages, sometimes a
@@ -667,8 +761,10 @@ model_run (ModelSource *src, const ModelConfig *cfg, ModelCounts *k)
 			err = do_large (src, k);
 		else if (r < 6)
 			err = do_bad_call (src, k);
-		else if (r < 9)
+		else if (r < 8)
 			err = do_alloc_at (src, k);
+		else if (r < 9)
+			err = do_remap_at (src, k);
 		else if (r < (uint64_t)(52 + (m_held > hold_limit ? -30 : 0) + (nlive < 8 ? 20 : 0)))
 			err = do_alloc (src, k);
 		else

@@ -37,6 +37,7 @@ typedef struct {
 	uint64_t stray_frees, invariant_checks, bytes_zeroed, zero_checks;
 	uint64_t held_only, held_only_misses;   /* MWPM_NO_GROW requests, and their ENOMEMs */
 	uint64_t at_calls, at_ok, at_refused;   /* mwpm_alloc_at: calls, served, refused */
+	uint64_t remap_calls, remap_ok;         /* mwpm_remap_at: calls, served */
 } ModelCounts;
 
 void model_source_rng (ModelSource *src, uint64_t seed);

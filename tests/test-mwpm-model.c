@@ -26,12 +26,17 @@ run (const char *what, uint64_t seed, uint64_t ops, uint32_t check_every, uint64
 	tap_diag ("  allocs %" PRIu64 " (large %" PRIu64 ", ENOMEM %" PRIu64 ", injected sbrk failures %" PRIu64 "), frees %" PRIu64
 		  ", partial frees %" PRIu64 ", foreign sbrk %" PRIu64 ", rejected/stray calls %" PRIu64
 		  ", invariant checks %" PRIu64 ", bytes zeroed %" PRIu64 ", from held pages only %" PRIu64 " (%" PRIu64
-		  " ENOMEM), at an address %" PRIu64 " (%" PRIu64 " served, %" PRIu64 " refused)",
+		  " ENOMEM), at an address %" PRIu64 " (%" PRIu64 " served, %" PRIu64 " refused), over own pages %" PRIu64
+		  " (%" PRIu64 " served)",
 		  k.allocs, k.large, k.alloc_enomem, k.injected_failures, k.frees, k.partial_frees, k.foreign, k.bad_calls,
-		  k.invariant_checks, k.bytes_zeroed, k.held_only, k.held_only_misses, k.at_calls, k.at_ok, k.at_refused);
-	/* The run must have placed allocations at an address and refused some, or it tested neither. */
-	if (!failed && ops >= 10000 && (k.at_ok == 0 || k.at_refused == 0)) {
-		tap_diag ("  alloc_at: %" PRIu64 " served, %" PRIu64 " refused: the operation mix missed a side", k.at_ok, k.at_refused);
+		  k.invariant_checks, k.bytes_zeroed, k.held_only, k.held_only_misses, k.at_calls, k.at_ok, k.at_refused,
+		  k.remap_calls, k.remap_ok);
+	/* The run must have placed allocations at an address and refused some, and taken over its own
+	 * pages and been refused, or it tested neither side. */
+	if (!failed && ops >= 10000 &&
+	    (k.at_ok == 0 || k.at_refused == 0 || k.remap_ok == 0 || k.remap_ok == k.remap_calls)) {
+		tap_diag ("  alloc_at: %" PRIu64 " served, %" PRIu64 " refused; remap_at %" PRIu64 " of %" PRIu64
+			  " served: the operation mix missed a side", k.at_ok, k.at_refused, k.remap_ok, k.remap_calls);
 		failed = 1;
 	}
 	return failed;

@@ -715,7 +715,8 @@ case_alloc_at (void)
 		T_CHECK (mwpm_alloc_at (over[i], 2 * PAGE, MWPM_ZEROED) == NULL && errno == EEXIST, "over pages in use (%d): errno %d", i, errno);
 	}
 	MwpmStats s2 = stats ();
-	T_CHECK (same_pages (&s1, &s2) && s2.alloc_failures == s1.alloc_failures + 3, "refusals changed nothing, counted");
+	T_CHECK (same_pages (&s1, &s2) && s2.at_refused == s1.at_refused + 3 && s2.alloc_failures == s1.alloc_failures,
+		 "refusals changed nothing, counted as places refused, not as failed allocations");
 
 	/* The top: take the free pages, grow once so that mwpm's memory ends at the break, then
 	 * extend the top range in place. */
@@ -757,7 +758,17 @@ case_alloc_at (void)
 	T_CHECK (mwpm_platform_foreign_sbrk ((int64_t)fsize, &fb) == 0, "foreign sbrk");
 	errno = 0;
 	uint8_t *e = (uint8_t *)at ((uint64_t)s5.span_end_page * PAGE);
-	T_CHECK (mwpm_alloc_at (e, PAGE, 0) == NULL && errno == ENOMEM, "the top after another caller's sbrk: errno %d", errno);
+	T_CHECK (mwpm_alloc_at (e, PAGE, 0) == NULL && errno == EEXIST, "the top after another caller's sbrk: errno %d", errno);
+	/* Wholly above the span, in the other caller's memory: EEXIST too (something is there). */
+	uint64_t inside = (fb + PAGE - 1) / PAGE * PAGE;
+	if (inside + PAGE <= fb + fsize && inside > (uint64_t)s5.span_end_page * PAGE) {
+		errno = 0;
+		T_CHECK (mwpm_alloc_at (at (inside), PAGE, 0) == NULL && errno == EEXIST, "above the span, in another caller's memory: errno %d", errno);
+	}
+	/* Above the break nothing is there: out of reach, ENOMEM. */
+	uint64_t beyond = (fb + fsize + 2 * PAGE) / PAGE * PAGE;
+	errno = 0;
+	T_CHECK (mwpm_alloc_at (at (beyond), PAGE, 0) == NULL && errno == ENOMEM, "above the break: errno %d", errno);
 	T_CHECK (unchanged_since (&s5), "nothing changed");
 	T_CHECK (mwpm_alloc_range (PAGE, 0), "grow past the foreign memory");
 	uint64_t fpage = (fb + PAGE - 1) / PAGE * PAGE;
@@ -781,6 +792,65 @@ case_alloc_at (void)
 	MwpmStats s7 = stats ();
 	T_CHECK (same_pages (&s6, &s7) && s7.alloc_failures == s6.alloc_failures + 5, "nothing changed, failures counted");
 	T_CHECK (c[0] == 0x11 && c[4 * PAGE - 1] == 0x11, "the range grown in place kept its contents");
+	T_CHECK (mwpm_check_invariants () == 0, "invariants");
+	return 0;
+}
+
+/* mwpm_remap_at: over a mix of the caller's pages in use and free pages, all read zero after
+ * (exactly the dirty and held pages memset), in one step; pages in use that the caller does not
+ * hold, foreign pages or memory below the span make it refuse with EEXIST and change nothing. */
+static uint8_t *remap_mine_lo, *remap_mine_hi;
+
+static int
+held_in_window (const void *page, void *ctx)
+{
+	(*(int *)ctx)++;
+	return (const uint8_t *)page >= remap_mine_lo && (const uint8_t *)page < remap_mine_hi;
+}
+
+static int
+case_remap_at (void)
+{
+	fresh ();
+	uint8_t *a = mwpm_alloc_range (12 * PAGE, 0);
+	T_CHECK (a, "alloc");
+	memset (a, 0x5a, 12 * PAGE);
+	/* Pages 0-3 and 6-7 are "mine" (held), 4-5 freed (dirty), 8-11 another user's. */
+	T_CHECK (mwpm_free_range (a + 4 * PAGE, 2 * PAGE) == 0, "free 4-5");
+	remap_mine_lo = a;
+	remap_mine_hi = a + 8 * PAGE;
+	MwpmStats s0 = stats ();
+	int calls = 0;
+	uint8_t *r = mwpm_remap_at (a + PAGE, 7 * PAGE, MWPM_ZEROED, held_in_window, &calls);
+	MwpmStats s1 = stats ();
+	T_CHECK (r == a + PAGE, "remapped over held and free pages: %p, expected %p (errno %d)", (void *)r, (void *)(a + PAGE), errno);
+	T_CHECK (all_zero (a + PAGE, 7 * PAGE), "every page of the range reads zero");
+	T_CHECK (a[0] == 0x5a && a[8 * PAGE] == 0x5a, "the neighbours kept their contents");
+	T_CHECK (s1.bytes_zeroed - s0.bytes_zeroed == 7 * PAGE, "held and dirty pages memset: %llu bytes",
+		 (unsigned long long)(s1.bytes_zeroed - s0.bytes_zeroed));
+	T_CHECK (s1.pages_in_use == 12 && s1.pages_free_dirty == 0 && calls == 5, "the free pages taken, held ones kept (%d questions)", calls);
+	/* Over a page in use that is not held: EEXIST, nothing changes (not even the held pages). */
+	memset (a, 0x77, 12 * PAGE);
+	MwpmStats s2 = stats ();
+	errno = 0;
+	T_CHECK (mwpm_remap_at (a + 6 * PAGE, 4 * PAGE, MWPM_ZEROED, held_in_window, &calls) == NULL && errno == EEXIST,
+		 "over another user's pages: errno %d", errno);
+	T_CHECK (unchanged_since (&s2) && a[6 * PAGE] == 0x77 && a[9 * PAGE] == 0x77, "a refusal changed nothing");
+	T_CHECK (stats ().at_refused == s2.at_refused + 1, "counted as a place refused");
+	/* Without a judge of held pages: EINVAL. */
+	errno = 0;
+	T_CHECK (mwpm_remap_at (a, PAGE, 0, NULL, NULL) == NULL && errno == EINVAL, "NULL held: errno %d", errno);
+	/* Held pages plus the top: grows into it. */
+	MwpmStats s3 = stats ();
+	if (s3.pages_free_zeroed + s3.pages_free_dirty)
+		T_CHECK (mwpm_alloc_range ((s3.pages_free_zeroed + s3.pages_free_dirty) * PAGE, 0), "fill");
+	uint8_t *top = mwpm_alloc_range (2 * PAGE, 0);
+	T_CHECK (top, "alloc at the top");
+	memset (top, 0x31, 2 * PAGE);
+	remap_mine_lo = top;
+	remap_mine_hi = top + 2 * PAGE;
+	r = mwpm_remap_at (top + PAGE, 5 * PAGE, MWPM_ZEROED, held_in_window, &calls);
+	T_CHECK (r == top + PAGE && all_zero (top + PAGE, 5 * PAGE) && top[0] == 0x31, "held page and the top grown into: %p", (void *)r);
 	T_CHECK (mwpm_check_invariants () == 0, "invariants");
 	return 0;
 }
@@ -1011,6 +1081,7 @@ main (void)
 	tap_case ("basic alloc/free", case_basic);
 	tap_case ("MWPM_NO_GROW: only from held pages, ENOMEM without growth or hook", case_no_grow);
 	tap_case ("alloc_at: free pages in place, the top grown into; EEXIST, ENOMEM, EINVAL change nothing", case_alloc_at);
+	tap_case ("remap_at: held pages taken over and zeroed with free ones in one step; EEXIST over others'", case_remap_at);
 	tap_case ("EINVAL: size 0, unknown flags, bad alignment, bad free", case_einval);
 	tap_case ("ENOMEM: huge and overflowing sizes, sbrk failure, exhaustion", case_enomem);
 	tap_case ("fresh sbrk memory is never memset", case_fresh_not_zeroed_again);

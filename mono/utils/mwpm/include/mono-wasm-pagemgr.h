@@ -56,7 +56,11 @@ typedef struct {
 	size_t   span_first_page;    /* the span: [first, end) in page indices of linear memory */
 	size_t   span_end_page;
 	uint64_t alloc_calls;        /* successful allocations */
-	uint64_t alloc_failures;     /* allocations that returned NULL (EINVAL, EEXIST, ENOMEM) */
+	uint64_t alloc_failures;     /* allocations that returned NULL: EINVAL, and ENOMEM of the
+				      * range and aligned allocators */
+	uint64_t at_refused;         /* mwpm_alloc_at / mwpm_remap_at answered EEXIST or ENOMEM: the
+				      * place was taken or out of reach (a caller honouring a hint
+				      * then allocates elsewhere; not an allocation failure) */
 	uint64_t free_calls;         /* frees that returned 0 */
 	uint64_t free_rejected;      /* frees refused with EINVAL */
 	uint64_t free_noop_calls;    /* frees that released no page (POSIX: still success) */
@@ -103,11 +107,27 @@ void *mwpm_alloc_aligned (size_t size, size_t alignment, int flags);
  * unmapped. Returns addr.
  * Errors (nothing is handed out): NULL with errno EINVAL for size 0, unknown flag bits, an address
  * not page-aligned, or a range beyond the 32-bit space; EEXIST when a page of the range is in
- * use, foreign or below mwpm's span; ENOMEM when the range starts above the span's end, or
- * needs growth that MWPM_NO_GROW forbids, that sbrk refuses, or that another sbrk caller's
- * memory at the top prevents.
+ * use, foreign or below mwpm's span, or lies above the span in memory another sbrk caller holds
+ * (below the break); ENOMEM when the range starts above the span's end (beyond the break), or
+ * needs growth that MWPM_NO_GROW forbids or that sbrk refuses. EEXIST and ENOMEM are counted in
+ * the stats as at_refused, EINVAL as alloc_failures.
  */
 void *mwpm_alloc_at (void *addr, size_t size, int flags);
+
+/* Says whether the caller holds the in-use page at `page` (mwpm_remap_at). Called with mwpm's
+ * lock held: it must not call mwpm. */
+typedef int (*MwpmHeldFn) (const void *page, void *ctx);
+
+/*
+ * As mwpm_alloc_at, where pages of the range that are in use and that `held` reports as the
+ * caller's are taken over in place: they stay in use, and with MWPM_ZEROED read zero afterwards
+ * (memset, counted in bytes_zeroed); free pages are claimed as by mwpm_alloc_at. For a caller
+ * that maps over its own mappings and free pages at once (MAP_FIXED), in one step under mwpm's
+ * lock, so that no other user of mwpm can take a free page of the range meanwhile.
+ * Errors as mwpm_alloc_at (EEXIST when a page is in use and not held); EINVAL for a NULL `held`.
+ * On any error nothing changes.
+ */
+void *mwpm_remap_at (void *addr, size_t size, int flags, MwpmHeldFn held, void *ctx);
 
 /*
  * Frees every page that [base, base + size) touches and that is in use. Pages that are free,
@@ -124,6 +144,9 @@ void mwpm_get_stats (MwpmStats *out);
 
 /* Bytes of the linear memory mwpm grows (wasm: memory.size; native: the simulated memory). */
 uint64_t mwpm_memory_bytes (void);
+
+/* The address of the linear memory's offset 0 (0 on wasm; the simulated memory's start natively). */
+uintptr_t mwpm_memory_base (void);
 
 /* 0 when the page table, bitmap, summary tree and stats agree; otherwise prints what is wrong
  * to stderr and returns the number of problems found. */

@@ -79,15 +79,16 @@ find_or_grow (uint64_t n64, uint64_t align64, bool grow)
 }
 
 /* Step 4: counts the dirty pages of [p, p + n) as zeroed and records them as runs in zero[];
- * those beyond ZERO_RUNS runs are zeroed here. Exactly the dirty pages are memset, and counted.
- * Returns the runs recorded. Lock held. */
+ * those beyond ZERO_RUNS runs are zeroed here. Exactly the dirty pages are memset, and counted:
+ * free-dirty ones, and pages in use, which a claim reaches only when their holder takes them
+ * over (mwpm_remap_at). Returns the runs recorded. Lock held. */
 static unsigned
 note_dirty_runs (uint32_t p, uint32_t n, PageRun *zero)
 {
 	MONO_ASSERT_LOCK_HELD (&_mwpm.lock);
 	unsigned nzero = 0;
 	for (uint32_t q = p; q < p + n; q++) {
-		if (_mwpm_state[q] != MWPM_PAGE_FREE_DIRTY)
+		if (_mwpm_state[q] != MWPM_PAGE_FREE_DIRTY && _mwpm_state[q] != MWPM_PAGE_IN_USE)
 			continue;
 		_mwpm.stats.bytes_zeroed += MWPM_PAGE_SIZE;
 		if (nzero && zero[nzero - 1].first + zero[nzero - 1].count == q) {
@@ -102,12 +103,14 @@ note_dirty_runs (uint32_t p, uint32_t n, PageRun *zero)
 	return nzero;
 }
 
-/* Step 5, under the lock: the pages become the caller's. Lock held. */
+/* Step 5, under the lock: the pages become the caller's. Pages already in use are the caller's
+ * (a claim took them over): they stay as they are. Lock held. */
 static void
 take_pages (uint32_t p, uint32_t n)
 {
 	MONO_ASSERT_LOCK_HELD (&_mwpm.lock);
-	_mwpm_set_pages (p, n, MWPM_ST (MWPM_PAGE_FREE_ZEROED) | MWPM_ST (MWPM_PAGE_FREE_DIRTY), MWPM_PAGE_IN_USE, true);
+	unsigned free_states = MWPM_ST (MWPM_PAGE_FREE_ZEROED) | MWPM_ST (MWPM_PAGE_FREE_DIRTY);
+	_mwpm_set_pages (p, n, free_states | MWPM_ST (MWPM_PAGE_IN_USE), MWPM_PAGE_IN_USE, true);
 	_mwpm.stats.alloc_calls++;
 	if (_mwpm.count[MWPM_PAGE_IN_USE] > _mwpm.stats.pages_in_use_peak)
 		_mwpm.stats.pages_in_use_peak = _mwpm.count[MWPM_PAGE_IN_USE];
@@ -179,31 +182,60 @@ mwpm_alloc_aligned (size_t size, size_t alignment, int flags)
 	return alloc_pages (size, alignment, flags);
 }
 
-/* True when every page of [first, end) is free. Lock held. */
+/* Who may be at a page mwpm_alloc_at / mwpm_remap_at claims: a free page, or with `held`, a page
+ * in use that the caller says it holds. */
+typedef struct {
+	MwpmHeldFn held;
+	void *ctx;
+} Claim;
+
+/* True when every page of [first, end) can be claimed: free, or in use and held by the caller.
+ * Lock held. */
 static bool
-all_free (uint64_t first, uint64_t end)
+all_claimable (uint64_t first, uint64_t end, const Claim *c)
 {
 	MONO_ASSERT_LOCK_HELD (&_mwpm.lock);
-	for (uint64_t q = first; q < end; q++)
-		if (!_mwpm_state_is_free (_mwpm_state[q]))
+	for (uint64_t q = first; q < end; q++) {
+		unsigned s = _mwpm_state[q];
+		if (_mwpm_state_is_free (s))
+			continue;
+		if (s != MWPM_PAGE_IN_USE || !c->held || !c->held (_mwpm_page_addr ((uint32_t)q), c->ctx))
 			return false;
+	}
 	return true;
 }
 
-/* Step 2 at a given place: 0 when the pages [p, p + n) are free, after growing the span's top
- * into them when they reach above it and `grow` allows; else EEXIST (a page of the range is in
- * use, foreign or below the span) or ENOMEM (the range starts above the span, or would need
- * growth that is not allowed or failed). Lock held. */
-static int
-claim_at (uint64_t p, uint64_t n, bool grow)
+/* True when [p, end) reaches memory above the span that another sbrk caller holds: from where
+ * mwpm's own memory ends (chunk_end; before any growth, from 0) up to the break. Lock held. */
+static bool
+reaches_foreign_top (uint64_t p, uint64_t end)
 {
 	MONO_ASSERT_LOCK_HELD (&_mwpm.lock);
+	uint64_t brk;
+	if (mwpm_platform_break (&brk) != 0)
+		return false;
+	uint64_t from = _mwpm.chunk_end, lo = p << MWPM_PAGE_SHIFT, hi = end << MWPM_PAGE_SHIFT;
+	return brk > from && lo < brk && hi > from;
+}
+
+/* Step 2 at a given place: 0 when the pages [p, p + n) can be claimed (free, or held by the
+ * caller), after growing the span's top into them when they reach above it and `grow` allows;
+ * else EEXIST (a page of the range is in use, foreign, below the span, or memory above the span
+ * that another sbrk caller holds) or ENOMEM (the range starts above the span, or would need
+ * growth that is not allowed or failed). Lock held. */
+static int
+claim_at (uint64_t p, uint64_t n, bool grow, const Claim *c)
+{
+	MONO_ASSERT_LOCK_HELD (&_mwpm.lock);
+	uint64_t end = p + n;
 	if (p < _mwpm.span_first)
+		return EEXIST;
+	if (end > _mwpm.span_end && reaches_foreign_top (p > _mwpm.span_end ? p : _mwpm.span_end, end))
 		return EEXIST;
 	if (p > _mwpm.span_end)
 		return ENOMEM;
-	uint64_t end = p + n, held_end = end < _mwpm.span_end ? end : _mwpm.span_end;
-	if (!all_free (p, held_end))
+	uint64_t held_end = end < _mwpm.span_end ? end : _mwpm.span_end;
+	if (!all_claimable (p, held_end, c))
 		return EEXIST;
 	if (end == held_end)
 		return 0;
@@ -211,13 +243,13 @@ claim_at (uint64_t p, uint64_t n, bool grow)
 		return ENOMEM;
 	int err = _mwpm_grow_to_locked ((uint32_t)end);
 	if (err)
-		return err;
+		return reaches_foreign_top (_mwpm.span_end, end) ? EEXIST : err;
 	/* Growth welds onto the top when nobody moved the break in between; else it stopped. */
-	return all_free (held_end, end) ? 0 : EEXIST;
+	return all_claimable (held_end, end, c) ? 0 : EEXIST;
 }
 
-void *
-mwpm_alloc_at (void *addr, size_t size, int flags)
+static void *
+alloc_at_claim (void *addr, size_t size, int flags, const Claim *c)
 {
 	PageRun zero[ZERO_RUNS];
 	unsigned nzero = 0;
@@ -229,14 +261,38 @@ mwpm_alloc_at (void *addr, size_t size, int flags)
 		       (uint64_t)size <= MWPM_SPACE_BYTES - off;
 	uint64_t p = off >> MWPM_PAGE_SHIFT, n = pages_for (size);
 	uint64_t visits0 = _mwpm.index.visits;
-	int err = args_ok ? claim_at (p, n, !(flags & MWPM_NO_GROW)) : EINVAL;
-	if (!err)
+	int err = args_ok ? claim_at (p, n, !(flags & MWPM_NO_GROW), c) : EINVAL;
+	if (!err) {
 		nzero = hand_out ((uint32_t)p, (uint32_t)n, flags, zero);
-	else
+	} else if (err == EINVAL) {
 		_mwpm.stats.alloc_failures++;
+	} else {
+		_mwpm.stats.at_refused++;
+	}
 	_mwpm.last_op_visits = _mwpm.index.visits - visits0;
 	_mwpm_leave ();
 	return finish_alloc (err, (uint32_t)p, zero, nzero);
+}
+
+void *
+mwpm_alloc_at (void *addr, size_t size, int flags)
+{
+	Claim c = { NULL, NULL };
+	return alloc_at_claim (addr, size, flags, &c);
+}
+
+void *
+mwpm_remap_at (void *addr, size_t size, int flags, MwpmHeldFn held, void *ctx)
+{
+	Claim c = { held, ctx };
+	if (!held) {
+		_mwpm_enter ();
+		_mwpm.stats.alloc_failures++;
+		_mwpm_leave ();
+		errno = EINVAL;
+		return NULL;
+	}
+	return alloc_at_claim (addr, size, flags, &c);
 }
 
 /* The pages [*first, *last) of the 32-bit memory that [addr, addr + size) touches, clipped to

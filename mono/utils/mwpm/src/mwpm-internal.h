@@ -104,9 +104,9 @@ _mwpm_leave (void)
 }
 
 /* The one place where page states change (the table is drawn in mwpm-pages.c). Pages of
- * [first, first + count) whose state is in from_mask become `to`; with `strict` every page must
- * be in from_mask, or mwpm stops with the page and its state named. Returns the pages changed.
- * Lock held. */
+ * [first, first + count) whose state is in from_mask become `to` (those already in `to` stay);
+ * with `strict` every page must be in from_mask, or mwpm stops with the page and its state
+ * named. Returns the pages changed. Lock held. */
 uint32_t _mwpm_set_pages (uint32_t first, uint32_t count, unsigned from_mask, unsigned to, bool strict);
 
 /* First fit for n pages aligned to `align` pages (a power of two), or MWPM_INDEX_NONE: a question

@@ -109,6 +109,8 @@ _mwpm_set_pages (uint32_t first, uint32_t count, unsigned from_mask, unsigned to
 				fatal_page ("page in an unexpected state", p, from, from_mask, to);
 			continue;
 		}
+		if (from == to)
+			continue; /* asked for (in from_mask) and already there: nothing changes */
 		if (!(legal_to[from] & MWPM_ST (to)))
 			fatal_page ("illegal page state transition", p, from, legal_to[from], to);
 		_mwpm_state[p] = (uint8_t)to;
