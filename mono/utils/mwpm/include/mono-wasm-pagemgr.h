@@ -28,6 +28,9 @@
  * power of two from 4096 to 1 MiB. */
 #define MWPM_PAGE_SIZE MONO_CONFIG_MWPM_PAGE_SIZE
 
+/* Bytes of the address space mwpm manages: the 32-bit space (its end, 2^32, fits a uint64_t). */
+#define MWPM_SPACE_BYTES ((uint64_t)1 << 32)
+
 /*
  * The smallest sbrk request. Each sbrk result costs up to one partial page at each end when
  * another caller sits next to it, and growing memory is a JS call on wasm; a larger chunk pays

@@ -13,9 +13,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Bytes of the 32-bit space mwpm manages: the end of the space, 2^32, fits a uint64_t. */
-#define MWPM_SPACE_BYTES ((uint64_t)1 << 32)
-
 /* ---- The platform: a 32-bit linear memory with a program break ---- */
 
 typedef struct {
