@@ -44,10 +44,43 @@ case_unlocked_call_stops (void)
 }
 #endif
 
-int
-main (void)
+#if MONO_CONFIG_EMSCRIPTEN && MONO_CONFIG_THREADS
+#include <pthread.h>
+#include <string.h>
+
+/* emscripten's own (system/lib/pthread/emscripten_thread_state.S), what pthread_exit calls to
+ * leave a worker without thread state. */
+void __set_thread_state (pthread_t ptr, int is_main, int is_runtime, int can_block);
+
+/* The call without the lock, from a thread whose pthread_self () reads 0, as an emscripten
+ * worker's does once its thread has ended: 0 is also what a free lock records as its owner, so a
+ * check that compares owners only would let the call through. */
+static void *
+call_without_thread_state (void *arg)
 {
+	(void)arg;
+	pthread_t self = pthread_self ();
+	__set_thread_state (0, 0, 0, 1);
+	mwpm_test_break_lock_contract ();
+	__set_thread_state (self, 0, 0, 1); /* not stopped: end the thread as usual */
+	return NULL;
+}
+#endif
+
+int
+main (int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
 #if MONO_CONFIG_WASM
+#if MONO_CONFIG_EMSCRIPTEN && MONO_CONFIG_THREADS
+	if (argc > 1 && !strcmp (argv[1], "--without-thread-state")) {
+		pthread_t t;
+		if (pthread_create (&t, NULL, call_without_thread_state, NULL) == 0)
+			pthread_join (t, NULL);
+		return 0; /* reached only if the check did not stop the call */
+	}
+#endif
 	mwpm_test_break_lock_contract ();
 	return 0; /* reached only if the check did not stop the call: meson counts it a failure */
 #else

@@ -20,6 +20,7 @@
 #include "mwpm-test-hooks.h"
 #include "mono-bulk.h"
 #include "tap.h"
+#include "test-rng.h"
 
 #include <emscripten/emmalloc.h>
 #include <errno.h>
@@ -27,6 +28,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
+#include <unistd.h>
 #if MONO_CONFIG_THREADS
 #include <pthread.h>
 #include <stdatomic.h>
@@ -34,6 +37,9 @@
 #endif
 
 #define MiB ((size_t)1 << 20)
+
+/* In the malloc family of both allocators (dlmalloc's), declared by no header of emscripten's. */
+void *pvalloc (size_t size);
 
 /* Called through these, the allocators are not known to the compiler, which would otherwise
  * fold "the allocation failed" to false when the result is not used (it may assume success). */
@@ -108,6 +114,156 @@ case_alignment_and_sizes (void)
 		free (q);
 	}
 	free (NULL);
+	return 0;
+}
+
+/*
+ * Sizes and alignments at the limits, drawn at random (seeded) for every allocator of the family:
+ * each call returns NULL with errno ENOMEM or EINVAL (posix_memalign: that code, and the pointer
+ * untouched), or a block at least as large as asked for, aligned as asked (a non-power-of-two
+ * alignment rounded up to the next power of two, valloc and pvalloc to the page), never a short
+ * block and never a hang (a hang times the test out). emscripten's own malloc has three holes the
+ * pool closes (pvalloc wraps to a tiny block above SIZE_MAX - 4095; memalign's family never
+ * returns for a non-power-of-two alignment above 2^31; aligned_alloc with alignment 0 traps on a
+ * division by zero): on it those draws are skipped, counted, as are its refusals that leave
+ * errno at 0.
+ */
+static const size_t limit_sizes[] = {
+	0, 1, 7, 8, 9, 4095, 4096, 4097, 65535, 65536, 65537, 1u << 20, (1u << 20) + 1, 0x7fffffff, 0x80000000u, 0x80000001u,
+	SIZE_MAX / 2 - 1, SIZE_MAX / 2, SIZE_MAX / 2 + 1, 0xffff0001u, SIZE_MAX - 65536, SIZE_MAX - 65535, SIZE_MAX - 4096,
+	SIZE_MAX - 4095, SIZE_MAX - 64, SIZE_MAX - 16, SIZE_MAX - 8, SIZE_MAX - 1, SIZE_MAX,
+};
+static const size_t limit_aligns[] = {
+	0, 1, 2, 3, 4, 8, 12, 16, 24, 48, 4096, 65536, 65537, 1u << 30, 0x7fffffff, 0x80000000u, 0x80000001u, 0xc0000000u,
+	SIZE_MAX - 1, SIZE_MAX,
+};
+
+enum { L_MALLOC, L_CALLOC, L_REALLOC, L_MEMALIGN, L_POSIX_MEMALIGN, L_ALIGNED_ALLOC, L_VALLOC, L_PVALLOC, L_BUILTIN_MALLOC,
+       L_BUILTIN_MEMALIGN, L_COUNT };
+static const char *const limit_names[L_COUNT] = { "malloc", "calloc", "realloc", "memalign", "posix_memalign", "aligned_alloc",
+						  "valloc", "pvalloc", "emscripten_builtin_malloc", "emscripten_builtin_memalign" };
+
+/* A size at the limits, or now and then any size. */
+static size_t
+limit_size (TestRng *r)
+{
+	uint64_t x = test_rng_next (r);
+	if (x % 8 == 0)
+		return (size_t)(x >> 8);
+	return limit_sizes[(x >> 3) % (sizeof limit_sizes / sizeof limit_sizes[0])];
+}
+
+static size_t
+limit_align (TestRng *r)
+{
+	uint64_t x = test_rng_next (r);
+	if (x % 8 == 0)
+		return (size_t)1 << (x >> 8) % (sizeof (size_t) * 8);
+	return limit_aligns[(x >> 3) % (sizeof limit_aligns / sizeof limit_aligns[0])];
+}
+
+static size_t
+next_pow2 (size_t a)
+{
+	size_t p = 1;
+	while (p < a && p <= SIZE_MAX / 2)
+		p <<= 1;
+	return p < a ? 0 : p;
+}
+
+/* The hole of emscripten's own malloc this draw would fall into, or NULL. */
+static const char *
+known_hole (int fn, size_t size, size_t align)
+{
+	if (POOL_MALLOC)
+		return NULL;
+	if (fn == L_PVALLOC && size > SIZE_MAX - 4095)
+		return "pvalloc wraps";
+	if (fn == L_ALIGNED_ALLOC && align == 0)
+		return "aligned_alloc divides by the alignment";
+	bool memalign_family = fn == L_MEMALIGN || fn == L_BUILTIN_MEMALIGN || fn == L_ALIGNED_ALLOC;
+	if (memalign_family && align > SIZE_MAX / 2 + 1 && (align & (align - 1)))
+		return "memalign never returns";
+	return NULL;
+}
+
+static int
+case_limits (void)
+{
+	TestRng r = { 20261207 };
+	/* valloc's page: sysconf's (64 KiB) in the pool; emscripten's own dlmalloc uses 4 KiB. */
+	size_t page = POOL_MALLOC ? (size_t)sysconf (_SC_PAGESIZE) : 4096;
+	unsigned holes = 0, served = 0, refused = 0, no_errno = 0;
+	for (int i = 0; i < 3000; i++) {
+		int fn = (int)test_rng_below (&r, L_COUNT);
+		size_t size = limit_size (&r), align = limit_align (&r), count = limit_size (&r) % 4 ? 1 + (size_t)test_rng_below (&r, 4) : limit_size (&r);
+		if (known_hole (fn, size, align)) {
+			holes++;
+			continue;
+		}
+		/* calloc clears what it serves: keep what it may serve small (a product that wraps stays). */
+		if (fn == L_CALLOC && count && size <= SIZE_MAX / count && size * count > 64 * MiB)
+			size = 64 * MiB / count;
+		size_t want = size, want_align = 8;
+		void *p = NULL, *old = NULL;
+		int rc = 0;
+		errno = 0;
+		switch (fn) {
+		case L_MALLOC: p = malloc (size); break;
+		case L_CALLOC: p = calloc_fn (count, size); want = count && size > SIZE_MAX / count ? SIZE_MAX : count * size; break;
+		case L_REALLOC:
+			old = malloc (100);
+			T_CHECK (old, "malloc (100)");
+			memset (old, 0x5c, 100);
+			p = realloc (old, size);
+			if (p || size == 0)
+				old = NULL;
+			break;
+		case L_MEMALIGN: p = memalign (align, size); want_align = next_pow2 (align); break;
+		case L_POSIX_MEMALIGN:
+			p = (void *)0x1;
+			rc = posix_memalign (&p, align, size);
+			want_align = align;
+			if (rc) {
+				T_CHECK (p == (void *)0x1, "posix_memalign (%zu, %zu) failed (%d) but wrote the pointer", align, size, rc);
+				T_CHECK (rc == ENOMEM || rc == EINVAL, "posix_memalign (%zu, %zu) returned %d", align, size, rc);
+				p = NULL;
+			}
+			break;
+		case L_ALIGNED_ALLOC: p = aligned_alloc_fn (align, size); want_align = align; break;
+		case L_VALLOC: p = valloc (size); want_align = page; break;
+		case L_PVALLOC: p = pvalloc (size); want_align = page; break;
+		case L_BUILTIN_MALLOC: p = emscripten_builtin_malloc (size); break;
+		default: p = emscripten_builtin_memalign (align, size); want_align = next_pow2 (align); break;
+		}
+		if (!p) {
+			/* malloc (0) and friends may return NULL; anything else refused must say why. */
+			if (fn != L_POSIX_MEMALIGN && want != 0 && !(errno == 0 && !POOL_MALLOC))
+				T_CHECK (errno == ENOMEM || errno == EINVAL, "%s (align %zu, size %zu, count %zu) returned NULL with errno %d",
+					 limit_names[fn], align, size, count, errno);
+			/* emscripten's own malloc leaves errno alone in some refusals (the pool sets it). */
+			no_errno += errno == 0 && fn != L_POSIX_MEMALIGN;
+			if (old) {
+				T_CHECK (((unsigned char *)old)[99] == 0x5c, "a failed realloc changed the block");
+				free (old);
+			}
+			refused++;
+			continue;
+		}
+		T_CHECK (want != SIZE_MAX || fn != L_CALLOC, "calloc (%zu, %zu) wraps but returned a block", count, size);
+		T_CHECK (malloc_usable_size (p) >= want, "%s (align %zu, size %zu, count %zu): a block of %zu bytes", limit_names[fn], align,
+			 size, count, malloc_usable_size (p));
+		if (want_align > 8 && (fn == L_MEMALIGN || fn == L_BUILTIN_MEMALIGN || fn == L_POSIX_MEMALIGN || fn == L_ALIGNED_ALLOC ||
+				       fn == L_VALLOC || fn == L_PVALLOC))
+			T_CHECK (want_align && (uintptr_t)p % want_align == 0, "%s (align %zu, size %zu) gave %p", limit_names[fn], align, size, p);
+		if (fn == L_CALLOC && want)
+			T_CHECK (all_zero (p, want < 4096 ? want : 4096), "calloc (%zu, %zu) is not zero", count, size);
+		free (p);
+		served++;
+	}
+	tap_diag ("limits: %u served, %u refused (%u without errno), %u draws skipped (known holes of emscripten's malloc)", served,
+		  refused, no_errno, holes);
+	T_CHECK (served > 300 && refused > 300, "the draws missed a side: %u served, %u refused", served, refused);
 	return 0;
 }
 
@@ -395,6 +551,130 @@ case_free_returns_to_mwpm (void)
 #endif
 
 #if POOL_MALLOC && MONO_CONFIG_THREADS
+#include <emscripten.h>
+
+/* emscripten's own (system/lib/pthread/emscripten_thread_state.S): what pthread_exit calls to
+ * leave a worker without thread state before the thread's last frees. */
+void __set_thread_state (pthread_t ptr, int is_main, int is_runtime, int can_block);
+
+/*
+ * A thread without thread state (pthread_self () 0, as a worker has once its thread has ended)
+ * must take malloc's lock like any other thread: wait while another holds it, and really hold it
+ * when it has it. One thread, the holder, takes the lock with a malloc that makes mwpm run its
+ * grow hook (which runs with malloc's lock held, and waits there); another thread then mallocs a
+ * small block, which must not return while the holder is in the hook. Run twice: the other
+ * thread without thread state, and the holder without it. A lock that knows its holder by the
+ * thread structure fails the second (musl's recursive mutex compares its owner with self->tid,
+ * read through a null self: 0, the owner of a free mutex, so it takes a free lock for one it
+ * already holds, and counts a recursion instead of locking).
+ */
+static atomic_int stateless_phase; /* 0, 1 the lock is held in the hook, 2 about to malloc, 3 done */
+static atomic_int stateless_entered, stateless_go;
+static void *(*volatile malloc_fn) (size_t) = malloc; /* a malloc the compiler cannot elide */
+static size_t stateless_big;
+
+static int
+hook_holding_the_lock (size_t bytes, void *ctx)
+{
+	(void)bytes;
+	(void)ctx;
+	if (atomic_load (&stateless_phase) != 0)
+		return 0; /* a later call of the same malloc (dlmalloc asks twice when mwpm fails it) */
+	atomic_store (&stateless_phase, 1);
+	double t0 = emscripten_get_now ();
+	while (atomic_load (&stateless_phase) < 2 && emscripten_get_now () - t0 < 5000)
+		;
+	t0 = emscripten_get_now ();
+	while (emscripten_get_now () - t0 < 300) {
+		if (atomic_load (&stateless_phase) == 3) {
+			atomic_store (&stateless_entered, 1);
+			break;
+		}
+	}
+	return 0;
+}
+
+static void *
+hold_the_lock (void *stateless)
+{
+	while (!atomic_load (&stateless_go))
+		;
+	pthread_t self = pthread_self ();
+	if (stateless)
+		__set_thread_state (0, 0, 0, 1);
+	void *p = malloc_fn (stateless_big);
+	if (stateless)
+		__set_thread_state (self, 0, 0, 1);
+	free (p);
+	return NULL;
+}
+
+static void *
+malloc_while_held (void *stateless)
+{
+	double t0 = emscripten_get_now ();
+	while (atomic_load (&stateless_phase) < 1)
+		if (emscripten_get_now () - t0 > 5000)
+			return "the grow hook never ran";
+	pthread_t self = pthread_self ();
+	if (stateless)
+		__set_thread_state (0, 0, 0, 1);
+	atomic_store (&stateless_phase, 2);
+	void *p = malloc_fn (64);
+	atomic_store (&stateless_phase, 3);
+	if (stateless)
+		__set_thread_state (self, 0, 0, 1);
+	free (p);
+	return p ? NULL : "malloc failed";
+}
+
+/* One run: the holder and the other thread, one of them without thread state. */
+static int
+run_stateless (bool holder_stateless)
+{
+	atomic_store (&stateless_phase, 0);
+	atomic_store (&stateless_entered, 0);
+	atomic_store (&stateless_go, 0);
+	free (malloc_fn (64)); /* dlmalloc is set up: the small malloc takes the lock at once */
+	pthread_t holder, other;
+	T_CHECK (pthread_create (&holder, NULL, hold_the_lock, holder_stateless ? "" : NULL) == 0 &&
+		 pthread_create (&other, NULL, malloc_while_held, holder_stateless ? NULL : "") == 0, "pthread_create");
+	/* mwpm's free pages taken, then more than malloc holds free: the holder's malloc must ask
+	 * mwpm for pages it does not have, and mwpm runs the hook before it grows (the malloc may
+	 * then fail: the memory may be near its maximum). */
+	void *held[64];
+	size_t nheld = 0, held_bytes[64];
+	MwpmStats st;
+	for (mwpm_get_stats (&st); st.largest_free_run && nheld < 64; mwpm_get_stats (&st)) {
+		held_bytes[nheld] = st.largest_free_run * MWPM_PAGE_SIZE;
+		if (!(held[nheld] = mwpm_alloc_range (held_bytes[nheld], 0)))
+			break;
+		nheld++;
+	}
+	struct mallinfo mi = mallinfo ();
+	stateless_big = (size_t)mi.fordblks + MiB;
+	mwpm_set_grow_hook (hook_holding_the_lock, NULL);
+	atomic_store (&stateless_go, 1);
+	void *r;
+	pthread_join (holder, NULL);
+	pthread_join (other, &r);
+	mwpm_set_grow_hook (NULL, NULL);
+	while (nheld--)
+		mwpm_free_range (held[nheld], held_bytes[nheld]);
+	const char *who = holder_stateless ? "the holder" : "the other thread";
+	T_CHECK (r == NULL, "%s without thread state: the small malloc failed, or the hook never ran: %s", who, r ? (const char *)r : "");
+	T_CHECK (atomic_load (&stateless_phase) == 3, "%s without thread state: the hook did not run (phase %d)", who,
+		 atomic_load (&stateless_phase));
+	T_CHECK (!atomic_load (&stateless_entered), "%s without thread state: a malloc returned while another thread held malloc's lock", who);
+	return 0;
+}
+
+static int
+case_thread_without_state_locks (void)
+{
+	return run_stateless (false) || run_stateless (true);
+}
+
 /*
  * One thread's mallocs grow the memory; another thread, at once, callocs and reallocs blocks
  * of those segments (dlmalloc memsets and copies them in that thread). The pool's lock brings
@@ -456,6 +736,7 @@ main (void)
 	tap_case ("calloc reads zero over reused memory; overflow is ENOMEM", case_calloc_after_reuse);
 	tap_case ("alignment, usable sizes and errors of the aligned allocators", case_alignment_and_sizes);
 	tap_case ("emscripten_builtin_* and malloc are one allocator", case_builtin_is_malloc);
+	tap_case ("sizes and alignments at the limits: NULL with ENOMEM/EINVAL or a block as large as asked, never a hang", case_limits);
 	tap_case ("random malloc/realloc/free keeps every block's contents", case_random_workload);
 #if MONO_CONFIG_THREADS
 	tap_case ("threads that come and go malloc, realloc, free and hand blocks to each other", case_threads_churn);
@@ -467,6 +748,7 @@ main (void)
 #if POOL_MALLOC && MONO_CONFIG_THREADS
 	tap_case ("calloc and realloc in a thread over segments another thread has just grown",
 		  case_threads_use_what_others_grew);
+	tap_case ("a thread without thread state takes malloc's lock like any other (waits, and holds it)", case_thread_without_state_locks);
 #endif
 	return tap_done ();
 }

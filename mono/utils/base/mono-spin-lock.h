@@ -95,12 +95,16 @@ mono_spin_unlock (MonoSpinLock *lock)
 	atomic_store_explicit (&lock->held, 0, memory_order_release);
 }
 
-/* Held by the calling thread? Only known at check level >= 1 (true otherwise). */
+/* Held by the calling thread? Only known at check level >= 1 (true otherwise). The lock must be
+ * held at all, not only recorded for this thread: an emscripten worker whose thread has ended has
+ * pthread_self () 0, the owner a free lock records, and would otherwise pass for its holder.
+ * (Two such threads cannot be told apart: one of them holding the lock passes the other's check.) */
 static inline bool
 mono_spin_lock_held (MonoSpinLock *lock)
 {
 	return MONO_CONFIG_CHECK_LEVEL < 1 ||
-	       atomic_load_explicit (&lock->owner, memory_order_relaxed) == mono_spin_lock_self ();
+	       (atomic_load_explicit (&lock->held, memory_order_relaxed) &&
+		atomic_load_explicit (&lock->owner, memory_order_relaxed) == mono_spin_lock_self ());
 }
 
 #else

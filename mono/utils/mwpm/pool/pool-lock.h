@@ -2,15 +2,26 @@
  * pool-lock.h: the pool malloc's lock (pthreads builds), given to dlmalloc as its user-defined
  * lock (USE_LOCKS 2, pool-dlmalloc-config.h).
  *
- * A pthread mutex, as emscripten's own malloc takes: a waiter sleeps in the futex instead of
- * spinning, which matters with more threads than cores. Recursive in the shared-pool build,
- * where one call may re-enter on the same thread (malloc -> MMAP -> mwpm -> the grow hook ->
- * sgen gives blocks back -> the mmap layer mallocs: pool-dlmalloc-config.h says why that is
- * safe); a plain one in libmwpm-pool.a, which registers no grow hook (a program that registers
- * one must not malloc in it). Measured with mimalloc's test-stress (4 threads, plain malloc over
- * libmwpm-pool.a, 2 cores, MMAP_CLEARS 1 for the first two): 5.6-5.9 s with a spin lock,
- * 4.6-5.0 s with a recursive mutex; with MMAP_CLEARS 0, 4.2-4.3 s recursive, 3.8-4.0 s plain,
- * against 3.65-3.7 s for emscripten's own malloc in the same run.
+ * A futex lock of its own, in the manner of Drepper's "Futexes Are Tricky" (word: 0 free,
+ * 1 held, 2 held with waiters): a waiter sleeps in emscripten_futex_wait instead of spinning,
+ * which matters with more threads than cores (measured with mimalloc's test-stress, 4 threads,
+ * over libmwpm-pool.a, 2 cores: 5.6-5.9 s with a spin lock, 3.8-4.0 s with a pthread mutex).
+ *
+ * Not a pthread mutex, because of threads without thread state: an emscripten worker's
+ * pthread_self() is 0 once its thread has ended (pthread_exit clears it before the thread's last
+ * frees), and musl's mutexes read and write the caller's thread structure through it: a
+ * recursive mutex compares its owner with self->tid (read at address 0 + offset: 0, the "owner"
+ * of a free mutex, so such a thread walked into a free or held lock as if it held it), and a
+ * waiter's cancellation state is written there. This lock reads no thread structure: its waits
+ * are emscripten_futex_wait (memory.atomic.wait32 on a worker, a busy wait on the browser's main
+ * thread, which may not block), and it knows its holder by pool_lock_self ().
+ *
+ * Recursive in the shared-pool build, where one call may re-enter on the same thread (malloc ->
+ * MMAP -> mwpm -> the grow hook -> sgen gives blocks back -> the mmap layer mallocs:
+ * pool-dlmalloc-config.h says why that is safe); not in libmwpm-pool.a, which registers no grow
+ * hook (a program that registers one must not malloc in it). A thread without thread state is
+ * never taken for the holder: it takes the lock as any other thread does and never re-enters
+ * (only the GC's grow hook re-enters, on a thread with state).
  *
  * And it refreshes the holder's view of the memory. In pthreads builds a thread's engine bounds
  * bulk memory operations (memset, memcpy: memory.fill, memory.copy) by the memory size it last
@@ -26,49 +37,106 @@
 
 #include "mwpm-platform.h"
 
+#include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* emscripten/threading.h's futex calls (the pool's dlmalloc is compiled with __EMSCRIPTEN__
+ * undefined, so the header is not included). */
+int emscripten_futex_wait (volatile void *addr, uint32_t val, double max_wait_ms);
+int emscripten_futex_wake (volatile void *addr, int count);
 
 typedef struct {
-	pthread_mutex_t mutex;
+	atomic_int word;         /* 0 free, 1 held, 2 held and someone may wait */
+	atomic_uintptr_t owner;  /* pool_lock_self () of the holder, 0 when free */
+	unsigned count;          /* acquisitions by the holder (recursive build) */
 } PoolLock;
 
-/* dlmalloc's global lock guards its one-time setup only: it never re-enters. */
-#define POOL_LOCK_INIT { PTHREAD_MUTEX_INITIALIZER }
+#define POOL_LOCK_INIT { 0, 0, 0 }
+#define POOL_LOCK_RECURSIVE MONO_CONFIG_SHARED_POOL
 
-#define POOL_LOCK_TYPE (MONO_CONFIG_SHARED_POOL ? PTHREAD_MUTEX_RECURSIVE : PTHREAD_MUTEX_NORMAL)
+/* The holder's identity: pthread_self (), or POOL_NO_THREAD for a thread without thread state,
+ * which is never the holder of a lock it did not take in this very call. */
+#define POOL_NO_THREAD (~(uintptr_t)0)
+
+static inline uintptr_t
+pool_lock_self (void)
+{
+	uintptr_t me = (uintptr_t)pthread_self ();
+	return me ? me : POOL_NO_THREAD;
+}
+
+static inline bool
+pool_lock_mine (PoolLock *lk, uintptr_t me)
+{
+	return POOL_LOCK_RECURSIVE && me != POOL_NO_THREAD && atomic_load_explicit (&lk->owner, memory_order_relaxed) == me;
+}
 
 static inline int
 pool_lock_init (PoolLock *lk)
 {
-	pthread_mutexattr_t attr;
-	if (pthread_mutexattr_init (&attr) || pthread_mutexattr_settype (&attr, POOL_LOCK_TYPE) ||
-	    pthread_mutex_init (&lk->mutex, &attr))
-		return 1;
-	return pthread_mutexattr_destroy (&attr) != 0;
+	atomic_init (&lk->word, 0);
+	atomic_init (&lk->owner, 0);
+	lk->count = 0;
+	return 0;
+}
+
+/* The lock is this thread's now: note it, and make its view of the memory current. */
+static inline void
+pool_lock_taken (PoolLock *lk, uintptr_t me)
+{
+	atomic_store_explicit (&lk->owner, me, memory_order_relaxed);
+	lk->count = 1;
+	mono_bulk_ready (mwpm_platform_memory_bytes ());
 }
 
 static inline int
 pool_lock_acquire (PoolLock *lk)
 {
-	if (pthread_mutex_lock (&lk->mutex))
-		return 1;
-	mono_bulk_ready (mwpm_platform_memory_bytes ());
+	uintptr_t me = pool_lock_self ();
+	if (pool_lock_mine (lk, me)) {
+		lk->count++;
+		return 0;
+	}
+	int c = 0;
+	if (!atomic_compare_exchange_strong_explicit (&lk->word, &c, 1, memory_order_acquire, memory_order_relaxed)) {
+		/* Held: say that someone waits (2), and sleep until the word changes. */
+		if (c != 2)
+			c = atomic_exchange_explicit (&lk->word, 2, memory_order_acquire);
+		while (c != 0) {
+			emscripten_futex_wait (&lk->word, 2, INFINITY);
+			c = atomic_exchange_explicit (&lk->word, 2, memory_order_acquire);
+		}
+	}
+	pool_lock_taken (lk, me);
 	return 0;
 }
 
 static inline void
 pool_lock_release (PoolLock *lk)
 {
-	pthread_mutex_unlock (&lk->mutex);
+	if (POOL_LOCK_RECURSIVE && --lk->count)
+		return;
+	atomic_store_explicit (&lk->owner, 0, memory_order_relaxed);
+	if (atomic_exchange_explicit (&lk->word, 0, memory_order_release) == 2)
+		emscripten_futex_wake (&lk->word, 1);
 }
 
 /* 1 when taken, as dlmalloc's TRY_LOCK wants. */
 static inline int
 pool_lock_try (PoolLock *lk)
 {
-	if (pthread_mutex_trylock (&lk->mutex))
+	uintptr_t me = pool_lock_self ();
+	if (pool_lock_mine (lk, me)) {
+		lk->count++;
+		return 1;
+	}
+	int c = 0;
+	if (!atomic_compare_exchange_strong_explicit (&lk->word, &c, 1, memory_order_acquire, memory_order_relaxed))
 		return 0;
-	mono_bulk_ready (mwpm_platform_memory_bytes ());
+	pool_lock_taken (lk, me);
 	return 1;
 }
 

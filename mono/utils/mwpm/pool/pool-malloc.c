@@ -12,6 +12,12 @@
  *
  * Failures set errno to ENOMEM as POSIX asks: dlmalloc returns NULL without setting it for
  * requests so large that its size arithmetic wraps (calloc overflow, sizes near SIZE_MAX).
+ *
+ * Arguments at the limits are checked here, before dlmalloc sees them, where its own arithmetic
+ * would wrap: memalign's family refuses an alignment above half the address space (EINVAL, as
+ * glibc does; dlmalloc rounds a non-power of two up by shifting, which never ends there), and
+ * pvalloc a size whose rounding up to the page would wrap (ENOMEM; dlmalloc would return a
+ * block of the wrapped, tiny size).
  */
 #include "mono-config.h"
 #include "mono-wasm-pagemgr.h"
@@ -19,9 +25,11 @@
 
 #include <errno.h>
 #include <malloc.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 /* dlmalloc's entry points (USE_DL_PREFIX). */
 void *dlmalloc (size_t);
@@ -88,10 +96,29 @@ realloc (void *ptr, size_t size)
 	return p;
 }
 
+/* An alignment memalign's family can meet: at most half the address space (the largest power of
+ * two a size_t holds); others get EINVAL. Smaller ones that are not powers of two are rounded up
+ * by dlmalloc, as glibc does. */
+static bool
+alignment_ok (size_t alignment)
+{
+	if (alignment > SIZE_MAX / 2 + 1) {
+		errno = EINVAL;
+		return false;
+	}
+	return true;
+}
+
+static void *
+aligned (size_t alignment, size_t size)
+{
+	return alignment_ok (alignment) ? checked (dlmemalign (alignment, size)) : NULL;
+}
+
 void *
 memalign (size_t alignment, size_t size)
 {
-	return checked (dlmemalign (alignment, size));
+	return aligned (alignment, size);
 }
 
 int
@@ -108,7 +135,7 @@ aligned_alloc (size_t alignment, size_t size)
 		errno = EINVAL;
 		return NULL;
 	}
-	return checked (dlmemalign (alignment, size));
+	return aligned (alignment, size);
 }
 
 void *
@@ -117,9 +144,16 @@ valloc (size_t size)
 	return checked (dlvalloc (size));
 }
 
+/* The size rounded up to the page (the page size sysconf reports, as dlmalloc's own): a size
+ * whose rounding wraps cannot be served. */
 void *
 pvalloc (size_t size)
 {
+	size_t page = (size_t)sysconf (_SC_PAGESIZE);
+	if (size > SIZE_MAX - (page - 1)) {
+		errno = ENOMEM;
+		return NULL;
+	}
 	return checked (dlpvalloc (size));
 }
 
@@ -156,7 +190,7 @@ emscripten_builtin_free (void *ptr)
 void *
 emscripten_builtin_memalign (size_t alignment, size_t size)
 {
-	return checked (dlmemalign (alignment, size));
+	return aligned (alignment, size);
 }
 
 void *
