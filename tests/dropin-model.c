@@ -54,6 +54,7 @@ static unsigned n_others;
 static uint64_t mapped_units, other_units, op, next_id;
 static uintptr_t base;
 static uint32_t static_units;
+static uint32_t u_top; /* every unit the model ever knew of lies below it */
 static uint64_t hold_limit;
 static const ModelConfig *conf;
 
@@ -233,6 +234,7 @@ note_mapped (ModelSource *src, uint32_t first, uint64_t n)
 	for (uint32_t u = first; u < first + n; u++) {
 		mapped_units += u_state[u] != U_MAPPED;
 		u_state[u] = U_MAPPED;
+		u_top = u >= u_top ? (uint32_t)u + 1 : u_top;
 		write_canaries (u, id);
 	}
 	remember (ring_mapped, &n_mapped_ring, first);
@@ -433,6 +435,7 @@ do_other (ModelSource *src, DropinCounts *k)
 	uint32_t id = (uint32_t)++next_id;
 	for (uint32_t u = first; u < first + n; u++) {
 		u_state[u] = U_OTHER;
+		u_top = u >= u_top ? (uint32_t)u + 1 : u_top;
 		write_canaries (u, id);
 	}
 	other_units += n;
@@ -456,6 +459,7 @@ do_foreign (ModelSource *src, DropinCounts *k)
 		if (u_state[u] != U_UNKNOWN && u_state[u] != U_FOREIGN && u_state[u] != U_STATIC)
 			FAIL ("another sbrk caller got unit %" PRIu64 ", which is %s", u, state_names[u_state[u]]);
 		u_state[u] = U_FOREIGN;
+		u_top = u >= u_top ? (uint32_t)u + 1 : u_top;
 		/* Only units wholly inside the foreign memory are checked for the fill byte. */
 		u_fill[u] = u * UNIT >= off && (u + 1) * UNIT <= off + size ? fill : 0;
 		remember (ring_foreign, &n_foreign_ring, (uint32_t)u);
@@ -527,7 +531,7 @@ full_check (DropinCounts *k)
 		FAIL ("M1: the drop-in's pages are not all in use in mwpm");
 	if (mwpm_check_invariants () != 0)
 		FAIL ("mwpm_check_invariants failed");
-	return check_units (0, UNITS);
+	return check_units (0, u_top);
 }
 
 static void
@@ -538,6 +542,7 @@ reset_model (void)
 	memset (u_fill, 0, sizeof u_fill);
 	n_mapped_ring = n_unmapped_ring = n_foreign_ring = n_others = 0;
 	mapped_units = other_units = next_id = 0;
+	u_top = 0;
 }
 
 int
@@ -557,6 +562,7 @@ dropin_model_run (ModelSource *src, const ModelConfig *cfg, DropinCounts *k)
 	static_units = (uint32_t)((brk + UNIT - 1) / UNIT);
 	for (uint32_t u = 0; u < static_units; u++)
 		u_state[u] = U_STATIC;
+	u_top = static_units;
 	hold_limit = (512ull << 20) / UNIT;
 
 	for (op = 0; op < cfg->ops && !src->exhausted; op++) {
@@ -593,7 +599,7 @@ dropin_model_run (ModelSource *src, const ModelConfig *cfg, DropinCounts *k)
 		return 1;
 	if (mwpm_munmap (unit_addr (0), (size_t)(MWPM_SPACE_BYTES - UNIT)) != 0)
 		FAIL ("munmap of the whole space failed with errno %d", errno);
-	for (uint32_t u = 0; u < UNITS; u++) {
+	for (uint32_t u = 0; u < u_top; u++) {
 		if (u_state[u] == U_MAPPED) {
 			u_state[u] = U_UNMAPPED;
 			mapped_units--;
