@@ -10,6 +10,8 @@ import tempfile
 emcc, archive, js_library = sys.argv[1], sys.argv[2], sys.argv[3]
 extra = sys.argv[4:]
 env = dict(os.environ, NODE_PATH='/usr/share/nodejs', EMSDK_PYTHON='/usr/bin/python3')
+# node with the flags its version needs (tools/wasm/node decides them).
+NODE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'tools', 'wasm', 'node')
 MESSAGE = 'libmwpm-pool: link with -sMALLOC=none'
 PROGRAM = '#include <stdlib.h>\nint main (void) { void *p = malloc (100); free (p); return p == NULL; }\n'
 
@@ -30,7 +32,7 @@ with tempfile.TemporaryDirectory() as d:
     if not ok:
         print('# exit', r.returncode, (r.stdout + r.stderr)[-800:].replace('\n', '\n# '))
     r = link('with.js', ['-sMALLOC=none'])
-    run = subprocess.run(['node', '--no-experimental-fetch', os.path.join(d, 'with.js')], capture_output=True,
+    run = subprocess.run([NODE, os.path.join(d, 'with.js')], capture_output=True,
                          text=True) if r.returncode == 0 else None
     ok2 = r.returncode == 0 and run is not None and run.returncode == 0
     print(f'{"ok" if ok2 else "not ok"} 2 - with -sMALLOC=none it links and runs')

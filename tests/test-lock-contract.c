@@ -45,8 +45,13 @@ case_unlocked_call_stops (void)
 #endif
 
 #if MONO_CONFIG_EMSCRIPTEN && MONO_CONFIG_THREADS
+#include <emscripten.h>
+#include <emscripten/threading.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* emscripten's own (system/lib/pthread/emscripten_thread_state.S), what pthread_exit calls to
  * leave a worker without thread state. */
@@ -55,6 +60,8 @@ void __set_thread_state (pthread_t ptr, int is_main, int is_runtime, int can_blo
 /* The call without the lock, from a thread whose pthread_self () reads 0, as an emscripten
  * worker's does once its thread has ended: 0 is also what a free lock records as its owner, so a
  * check that compares owners only would let the call through. */
+static atomic_int returned;
+
 static void *
 call_without_thread_state (void *arg)
 {
@@ -63,6 +70,7 @@ call_without_thread_state (void *arg)
 	__set_thread_state (0, 0, 0, 1);
 	mwpm_test_break_lock_contract ();
 	__set_thread_state (self, 0, 0, 1); /* not stopped: end the thread as usual */
+	atomic_store (&returned, 1);
 	return NULL;
 }
 #endif
@@ -75,9 +83,20 @@ main (int argc, char **argv)
 #if MONO_CONFIG_WASM
 #if MONO_CONFIG_EMSCRIPTEN && MONO_CONFIG_THREADS
 	if (argc > 1 && !strcmp (argv[1], "--without-thread-state")) {
+		/* A trap in a worker ends the program on emscripten 3.1.6 and leaves the main thread
+		 * waiting on 6.0.5: the main thread waits for the call to return, for 10 s at most,
+		 * serving the worker's proxied calls meanwhile (its write of the message). */
 		pthread_t t;
-		if (pthread_create (&t, NULL, call_without_thread_state, NULL) == 0)
-			pthread_join (t, NULL);
+		if (pthread_create (&t, NULL, call_without_thread_state, NULL) != 0)
+			return 2;
+		double t0 = emscripten_get_now ();
+		while (!atomic_load (&returned) && emscripten_get_now () - t0 < 10000)
+			emscripten_main_thread_process_queued_calls ();
+		if (!atomic_load (&returned)) {
+			fprintf (stderr, "the call without the lock did not return: stopped\n");
+			_exit (3);
+		}
+		pthread_join (t, NULL);
 		return 0; /* reached only if the check did not stop the call */
 	}
 #endif

@@ -444,7 +444,7 @@ case_owns (void)
 	static char data[16];
 	T_CHECK (!mwpm_owns (data), "static data is not mwpm's");
 	T_CHECK (!mwpm_owns (&data[8]), "static data");
-	int local;
+	int local = 0;
 	T_CHECK (!mwpm_owns (&local), "the stack is not mwpm's");
 	return 0;
 }
@@ -941,12 +941,9 @@ static double
 visits_at (size_t managed, TestRng *rng)
 {
 	fresh ();
-	size_t n = 0;
 	char *first = mwpm_alloc_range (PAGE, 0), *p = first;
-	while (p && (size_t)(mwpm_page_of (p) - mwpm_page_of (first)) + 1 < managed) {
+	while (p && (size_t)(mwpm_page_of (p) - mwpm_page_of (first)) + 1 < managed)
 		p = mwpm_alloc_range (PAGE, 0);
-		n++;
-	}
 	for (size_t i = 0; i < managed; i += 2)
 		mwpm_free_range (first + i * PAGE, PAGE);
 	uint64_t total = 0;

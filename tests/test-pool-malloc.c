@@ -22,6 +22,10 @@
 #include "tap.h"
 #include "test-rng.h"
 
+/* emscripten_builtin_*: declared in emscripten/heap.h since 3.1.something, in emmalloc.h before. */
+#if __has_include(<emscripten/heap.h>)
+#include <emscripten/heap.h>
+#endif
 #include <emscripten/emmalloc.h>
 #include <errno.h>
 #include <malloc.h>

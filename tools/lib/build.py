@@ -5,6 +5,7 @@ import shutil
 import subprocess
 import sys
 
+import toolchains
 from configs import CONFIGS
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -15,7 +16,14 @@ def build_dir(name):
 
 
 def _wanted(cfg):
-    return {'cross': cfg.cross, 'options': list(cfg.options), 'env': cfg.env}
+    return {'cross': cfg.cross, 'options': list(cfg.options), 'env': cfg.env, 'toolchain': cfg.toolchain}
+
+
+def tool(name, cmd):
+    """cmd as it runs for configuration name: with its emscripten (tools/with-emscripten for a
+    toolchain in a root filesystem), or as it is for native and WASI builds."""
+    cfg = CONFIGS[name]
+    return toolchains.wrap(cfg.toolchain, cmd) if cfg.toolchain else list(cmd)
 
 
 def configure(name, quiet=True):
@@ -35,7 +43,7 @@ def configure(name, quiet=True):
         cmd += ['--cross-file', os.path.join(TOP, 'cross', cfg.cross + '.txt')]
     cmd += list(cfg.options)
     env = dict(os.environ, **cfg.env)
-    r = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    r = subprocess.run(tool(name, cmd), env=env, capture_output=True, text=True)
     if r.returncode != 0:
         sys.stdout.write(r.stdout[-4000:] + r.stderr[-4000:])
         raise SystemExit(f'configuring {name} failed: {" ".join(cmd)}')
@@ -46,7 +54,7 @@ def configure(name, quiet=True):
 def build(name, targets=()):
     """configure + ninja; prints the compiler's output on failure."""
     configure(name)
-    r = subprocess.run(['ninja', '-C', build_dir(name)] + list(targets), capture_output=True, text=True)
+    r = subprocess.run(tool(name, ['ninja', '-C', build_dir(name)] + list(targets)), capture_output=True, text=True)
     if r.returncode != 0:
         lines = (r.stdout + r.stderr).splitlines()
         errs = [l for l in lines if 'error' in l or 'FAILED' in l]

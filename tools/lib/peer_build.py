@@ -8,12 +8,20 @@ import os
 import subprocess
 import threading
 
+import toolchains
 from build import TOP, build_dir
+from configs import config
 
-ROOT = os.path.join(TOP, 'build', 'peers')
+# The toolchain of this process (MWPM_TOOLCHAIN, toolchains.current): its builds, links and runs
+# live in a folder of their own (build/peers for 3.1.6, build/peers-6 for 6.0.5); the source
+# packages and the private apt folders are shared (build/peers).
+TOOLCHAIN = toolchains.current()
+SHARED = os.path.join(TOP, 'build', 'peers')
+ROOT = SHARED + toolchains.suffix(TOOLCHAIN)
+DOWNLOADS = os.path.join(SHARED, 'downloads')
 PEERS_SRC = os.path.join(TOP, 'tests', 'peers')
-EMENV = dict(os.environ, NODE_PATH='/usr/share/nodejs', EMSDK_PYTHON='/usr/bin/python3')
-NODE = ['node', '--no-experimental-fetch']
+EMENV = dict(os.environ)
+NODE = toolchains.node(TOOLCHAIN)
 ARCHIVE = 'deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm main'
 
 # The --wrap counter of mmap and munmap (tests/peers/peer-count.c) and the line it prints at exit
@@ -33,7 +41,7 @@ class PeerError(Exception):
 def apt(*args):
     """apt-get with private folders under build/peers/apt (sources list, lists, cache). apt's own
     locks are off (it runs as whoever runs the tests), so callers hold _APT_LOCK (fetch_sources)."""
-    d = os.path.join(ROOT, 'apt')
+    d = os.path.join(SHARED, 'apt')
     for sub in ('lists/partial', 'cache/archives/partial'):
         os.makedirs(os.path.join(d, sub), exist_ok=True)
     with open(os.path.join(d, 'sources.list'), 'w') as f:
@@ -42,7 +50,7 @@ def apt(*args):
             '-o', f'Dir::State::Lists={d}/lists', '-o', f'Dir::Cache={d}/cache', '-o', 'Debug::NoLocking=1',
             '-o', 'APT::Sandbox::User=root']
     return subprocess.run(['apt-get', '-q'] + opts + list(args), capture_output=True, text=True,
-                          cwd=os.path.join(ROOT, 'downloads'), timeout=600)
+                          cwd=DOWNLOADS, timeout=600)
 
 
 # The PHP build fetches in a thread beside the other peers' fetch, and two test runs may share a
@@ -53,7 +61,7 @@ _APT_LOCK = threading.Lock()
 def fetch_sources(specs, files, what):
     """apt-get source --download-only of specs ('name=version') into build/peers/downloads,
     unless every one of files is there already; PeerError naming what when any is still missing."""
-    dl = os.path.join(ROOT, 'downloads')
+    dl = DOWNLOADS
     os.makedirs(dl, exist_ok=True)
     have = lambda: all(os.path.exists(os.path.join(dl, f)) for f in files)
     if have():
@@ -79,6 +87,11 @@ def digest(*paths):
     return h.hexdigest()[:16]
 
 
+def tool(cmd):
+    """cmd as it runs with this process's emscripten."""
+    return toolchains.wrap(TOOLCHAIN, cmd)
+
+
 def emcc(out, inputs, flags, deps=()):
     """emcc flags inputs -o out, unless out is newer than every input and was made with these
     flags."""
@@ -88,7 +101,7 @@ def emcc(out, inputs, flags, deps=()):
     newest = max(os.path.getmtime(p) for p in list(inputs) + list(deps) if os.path.exists(p))
     if os.path.exists(out) and os.path.exists(stamp) and open(stamp).read() == key and os.path.getmtime(out) >= newest:
         return out
-    r = subprocess.run(cmd, env=EMENV, capture_output=True, text=True, cwd=os.path.dirname(out))
+    r = subprocess.run(tool(cmd), env=EMENV, capture_output=True, text=True, cwd=os.path.dirname(out))
     if r.returncode != 0:
         raise PeerError(f'emcc failed for {os.path.relpath(out, TOP)}: {r.stderr[-1500:]}')
     with open(stamp, 'w') as f:
@@ -97,8 +110,17 @@ def emcc(out, inputs, flags, deps=()):
 
 
 def em_root():
-    r = subprocess.run(['em-config', 'EMSCRIPTEN_ROOT'], env=EMENV, capture_output=True, text=True)
+    """Where emscripten's sources are, as seen by its own tools (inside the root filesystem for
+    6.0.5: the path is the same under tools/with-emscripten)."""
+    r = subprocess.run(tool(['em-config', 'EMSCRIPTEN_ROOT']), env=EMENV, capture_output=True, text=True)
     return r.stdout.strip()
+
+
+def em_file(path):
+    """A file of emscripten's tree, read from the host (6.0.5's tree lies in its root
+    filesystem)."""
+    root = toolchains.get(TOOLCHAIN).root or ''
+    return root + os.path.join(em_root(), path)
 
 
 def mmap_link(mmap, threads):
@@ -106,7 +128,7 @@ def mmap_link(mmap, threads):
     with emscripten's malloc left out, as docs/drop-in.md says)."""
     if mmap == 'libc':
         return [], []
-    lib = os.path.join(build_dir('wasm-threads' if threads else 'wasm'), POOL if mmap == 'pool' else DROPIN)
+    lib = os.path.join(build_dir(config('wasm-threads' if threads else 'wasm', TOOLCHAIN)), POOL if mmap == 'pool' else DROPIN)
     flags = ['-Wl,--whole-archive', lib, '-Wl,--no-whole-archive']
     if mmap == 'pool':
         flags += ['-sMALLOC=none', '--js-library=' + POOL_JS]

@@ -33,8 +33,10 @@ import tarfile
 import time
 
 from build import TOP, build, build_dir
+from configs import config
 import php
-from peer_build import (DROPIN, EMENV, NODE, PEERS_SRC, POOL, ROOT, COUNT_LINK, PeerError, digest, emcc, em_root, fetch_sources,
+from peer_build import (DOWNLOADS, DROPIN, EMENV, NODE, PEERS_SRC, POOL, ROOT, TOOLCHAIN, COUNT_LINK, PeerError, digest, emcc,
+                        em_root, fetch_sources,
                         mmap_link, parallel)
 from tally import Tally
 
@@ -90,7 +92,7 @@ def fetch():
 
 def unpack(pkg):
     """The package's upstream sources with our patch applied, again when the patch changed."""
-    tarball = os.path.join(ROOT, 'downloads', pkg.orig)
+    tarball = os.path.join(DOWNLOADS, pkg.orig)
     patch = os.path.join(PEERS_SRC, pkg.patch)
     stamp = os.path.join(pkg.src(), '.peers-stamp')
     want = digest(tarball, patch)
@@ -176,8 +178,8 @@ def prepare():
     fetch()
     unpack(BDWGC)
     unpack(MIMALLOC)
-    build('wasm', [DROPIN, POOL])
-    build('wasm-threads', [DROPIN, POOL])
+    build(config('wasm', TOOLCHAIN), [DROPIN, POOL])
+    build(config('wasm-threads', TOOLCHAIN), [DROPIN, POOL])
     build_objects()
     return link_cases()
 

@@ -36,6 +36,7 @@ import time
 
 import peer_build as pb
 from build import TOP, build, build_dir
+from configs import config
 
 PACKAGE = 'php8.2'
 VERSION = '8.2.32-1~deb12u1'        # what bookworm main serves (bookworm-security has none)
@@ -44,7 +45,7 @@ FOLDER = 'php-8.2.32'
 SRC = os.path.join(pb.ROOT, 'src', FOLDER)
 OBJ = os.path.join(pb.ROOT, 'php-build')
 BIN = os.path.join(pb.ROOT, 'php-bin')
-DOWNLOADS = os.path.join(pb.ROOT, 'downloads')
+DOWNLOADS = pb.DOWNLOADS
 ARCHIVE = os.path.join(OBJ, 'libphp-cli.a')
 LIBS = os.path.join(OBJ, 'php-libs.txt')
 STAMP = os.path.join(OBJ, '.php-stamp')
@@ -119,7 +120,7 @@ def run_logged(cmd, log, cwd):
     """Runs cmd in cwd with emscripten's environment, its output in log; PeerError with the log's
     tail when it fails."""
     with open(log, 'w') as f:
-        r = subprocess.run(cmd, cwd=cwd, env=dict(pb.EMENV, CFLAGS=CFLAGS), stdout=f, stderr=subprocess.STDOUT)
+        r = subprocess.run(pb.tool(cmd), cwd=cwd, env=dict(pb.EMENV, CFLAGS=CFLAGS), stdout=f, stderr=subprocess.STDOUT)
     if r.returncode != 0:
         tail = open(log, errors='replace').read()[-3000:]
         raise pb.PeerError(f'{" ".join(cmd[:3])} failed in {os.path.relpath(cwd, TOP)} '
@@ -151,7 +152,7 @@ def compile_php():
         f.write(EXTRA_MAKEFILE)
     make = ['emmake', 'make', '-f', 'Makefile', '-f', extra]
     run_logged(make + [f'-j{JOBS}', 'php-cli-objs'], os.path.join(OBJ, 'make.log'), OBJ)
-    r = subprocess.run(make + ['-s', 'php-cli-list'], cwd=OBJ, env=pb.EMENV, capture_output=True, text=True)
+    r = subprocess.run(pb.tool(make + ['-s', 'php-cli-list']), cwd=OBJ, env=pb.EMENV, capture_output=True, text=True)
     lists = dict(l.split(' ', 1) for l in r.stdout.splitlines() if l.startswith(('OBJS ', 'LIBS ')))
     objs = lists['OBJS'].split()
     run_logged(['emar', 'rcs', ARCHIVE] + objs, os.path.join(OBJ, 'emar.log'), OBJ)
@@ -181,7 +182,7 @@ def drop_in_archives(tries=5):
     when the build fails, in case another build of the same folder was running."""
     for i in range(tries):
         try:
-            build('wasm', [pb.DROPIN, pb.POOL])
+            build(config('wasm', pb.TOOLCHAIN), [pb.DROPIN, pb.POOL])
             return
         except SystemExit:
             if i == tries - 1:

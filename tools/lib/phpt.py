@@ -24,7 +24,9 @@ import subprocess
 import sys
 import time
 
-NODE = ['node', '--no-experimental-fetch']
+import toolchains
+
+NODE = toolchains.node()
 SECTION = re.compile(r'^--([A-Z_]+)--\s*$')
 SUPPORTED = {'TEST', 'DESCRIPTION', 'CREDITS', 'FILE', 'FILEEOF', 'EXPECT', 'EXPECTF', 'EXPECTREGEX', 'SKIPIF',
              'INI', 'ARGS', 'ENV', 'CLEAN', 'CONFLICTS', 'EXTENSIONS', 'STDIN', 'WHITESPACE_SENSITIVE'}

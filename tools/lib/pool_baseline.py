@@ -11,10 +11,13 @@ memory); the outcome of every phase is printed.
 import re
 import subprocess
 
+import toolchains
 from build import build, build_dir
+from configs import config
 from tally import Tally
 
 TARGET = 'tests/test-pool-scenario.js'
+# Configurations by their 3.1.6 names; the process's toolchain picks its own (configs.config).
 RUNS = [(c, d, m) for c, modes in (('wasm', ('on', 'off')), ('wasm-pool', ('off',)))
         for d in ('gc-first', 'malloc-first') for m in modes]
 # sgen stops the program when a collection cannot get memory to promote into (it cannot return
@@ -39,7 +42,7 @@ def _describe(lines):
 
 def run(args):
     r = Tally()
-    for cfg in ('wasm', 'wasm-pool'):
+    for cfg in (config('wasm'), config('wasm-pool')):
         try:
             print(f'[pool] building {TARGET} in {cfg}', flush=True)
             build(cfg, [TARGET])
@@ -48,9 +51,10 @@ def run(args):
             r.fail(f'build {cfg} {TARGET}')
             return r
     print('[pool] recorded outcomes (running out of memory here is a result, not a failure):', flush=True)
-    for cfg, direction, mmap in RUNS:
-        cmd = ['node', '--no-experimental-fetch', f'{build_dir(cfg)}/{TARGET}',
-               f'--direction={direction}', f'--mono-wasm-mmap={mmap}', '--sgen-verify']
+    for base, direction, mmap in RUNS:
+        cfg = config(base)
+        cmd = toolchains.node() + [f'{build_dir(cfg)}/{TARGET}', f'--direction={direction}', f'--mono-wasm-mmap={mmap}',
+                                   '--sgen-verify']
         try:
             p = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT)
             out, err, rc = p.stdout, p.stderr, p.returncode

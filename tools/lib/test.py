@@ -10,12 +10,16 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import xml.etree.ElementTree as ET
 
-from build import build, build_dir
+import toolchains
+from build import build, build_dir, tool
 from configs import CONFIGS, SUITES
 from tally import Tally
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def read_meson_results(bdir):
@@ -59,7 +63,7 @@ def run_config(name, test_args):
     cmd = ['meson', 'test', '-C', bdir, '--print-errorlogs', '--num-processes', '2']
     if test_args:
         cmd += ['--test-args', ' '.join(test_args)]
-    r = subprocess.run(cmd, capture_output=True, text=True)
+    r = subprocess.run(tool(name, cmd), capture_output=True, text=True)
     t = read_meson_results(bdir)
     if r.returncode != 0 and t.failed == 0:
         t.fail(f'{name}: meson test exited {r.returncode}')
@@ -87,13 +91,50 @@ def run_suite(suite, args):
               f'({time.monotonic() - start:.0f} s)', flush=True)
         t.add(ct)
     if spec.get('runner'):
-        mod = importlib.import_module(spec['runner'])
         start = time.monotonic()
-        rt = mod.run(args)
+        rt = run_runner(spec, args)
         print(f'[{suite}] {spec["runner"]}: {rt.passed} passed, {rt.failed} failed, {rt.skipped} skipped '
               f'({time.monotonic() - start:.0f} s)', flush=True)
         t.add(rt)
     return t
+
+
+def run_runner(spec, args):
+    """A suite's own runner (a module of tools/lib with run(args) -> Tally), in a process of its
+    own whose toolchain is the suite's (MWPM_TOOLCHAIN): its modules read it once, at import."""
+    with tempfile.NamedTemporaryFile(suffix='.json', delete=False) as f:
+        out = f.name
+    env = dict(os.environ, MWPM_TOOLCHAIN=spec.get('toolchain') or toolchains.DEFAULT,
+               PYTHONPATH=os.path.dirname(os.path.abspath(__file__)))
+    cmd = [sys.executable, os.path.abspath(__file__), '--run-runner', spec['runner'], '--tally-file', out]
+    if args.long:
+        cmd.append('--long')
+    r = subprocess.run(cmd, env=env)
+    t = Tally()
+    try:
+        with open(out) as f:
+            d = json.load(f)
+        t.passed, t.failed, t.skipped, t.failures = d['passed'], d['failed'], d['skipped'], d['failures']
+    except (OSError, ValueError, KeyError):
+        t.fail(f'runner {spec["runner"]} ended without a result (exit {r.returncode})')
+    finally:
+        os.unlink(out)
+    return t
+
+
+def runner_main(args):
+    """Inside run_runner's process: runs the runner and writes its tally."""
+    mod = importlib.import_module(args.run_runner)
+    t = mod.run(args)
+    with open(args.tally_file, 'w') as f:
+        json.dump({'passed': t.passed, 'failed': t.failed, 'skipped': t.skipped, 'failures': t.failures}, f)
+    return 0
+
+
+def suite_label(name):
+    """A suite's name with the emscripten it runs on."""
+    tc = SUITES[name].get('toolchain')
+    return f'{name} ({toolchains.get(tc).name})' if tc else name
 
 
 def main():
@@ -102,14 +143,20 @@ def main():
     ap.add_argument('--suite', action='append', choices=list(SUITES), help='run this suite (repeatable)')
     ap.add_argument('--long', action='store_true', help='long runs of the randomized tests')
     ap.add_argument('--list', action='store_true', help='list suites and configurations')
+    ap.add_argument('--all', action='store_true', help='also the suites only --all runs (the peers on emscripten 3.1.6)')
+    ap.add_argument('--run-runner', help=argparse.SUPPRESS)
+    ap.add_argument('--tally-file', help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.run_runner:
+        return runner_main(args)
     if args.list:
         for s, spec in SUITES.items():
-            print(f'{s}: ' + ', '.join(f'{c} ({CONFIGS[c].about})' for c in spec.get('configs', []))
-                  + (f' + runner {spec["runner"]}' if spec.get('runner') else ''))
+            print(f'{suite_label(s)}: ' + ', '.join(f'{c} ({CONFIGS[c].about})' for c in spec.get('configs', []))
+                  + (f' + runner {spec["runner"]}' if spec.get('runner') else '')
+                  + (' [--all only]' if spec.get('all_only') else ''))
         return 0
     args.test_args = ['--long'] if args.long else []
-    suites = ['native'] if args.quick else (args.suite or list(SUITES))
+    suites = ['native'] if args.quick else (args.suite or [s for s, spec in SUITES.items() if args.all or not spec.get('all_only')])
     start = time.monotonic()
     total = Tally()
     summary = []
@@ -121,7 +168,7 @@ def main():
     print()
     print('Summary')
     for s, t, secs in summary:
-        print(f'  {s:13s} {t.passed:5d} passed {t.failed:4d} failed {t.skipped:4d} skipped  {secs:6.0f} s')
+        print(f'  {suite_label(s):22s} {t.passed:5d} passed {t.failed:4d} failed {t.skipped:4d} skipped  {secs:6.0f} s')
     for f in total.failures:
         print(f'  FAILED: {f}')
     print(f'  total time {time.monotonic() - start:.0f} s')

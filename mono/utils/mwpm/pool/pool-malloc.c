@@ -6,8 +6,8 @@
  * chunk layout, bins and speed are those of emscripten's default malloc; only the source of
  * memory differs: segments are mwpm pages, not sbrk. docs/pool.md explains the choice.
  *
- * emscripten_builtin_malloc / _free / _memalign are what libc (mmap, pthread_create, TLS and
- * environment setup) calls; __libc_malloc and friends are what musl's internal code calls.
+ * emscripten_builtin_malloc / _free / _memalign (and in later versions, 6.0.5 among them, _realloc / _calloc) are what
+ * libc (mmap, pthread_create, TLS and environment setup) calls; __libc_malloc and friends are what musl's internal code calls.
  * All of them are the same allocator.
  *
  * Failures set errno to ENOMEM as POSIX asks: dlmalloc returns NULL without setting it for
@@ -185,6 +185,20 @@ void
 emscripten_builtin_free (void *ptr)
 {
 	dlfree (ptr);
+}
+
+/* Later emscripten versions (6.0.5 among them) also declare these two (emscripten/heap.h); libc's own code may
+ * call them, and without them here emscripten's malloc would be linked for them. */
+void *
+emscripten_builtin_realloc (void *ptr, size_t size)
+{
+	return realloc (ptr, size);
+}
+
+void *
+emscripten_builtin_calloc (size_t count, size_t size)
+{
+	return checked (dlcalloc (count, size));
 }
 
 void *
