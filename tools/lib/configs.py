@@ -84,6 +84,8 @@ SUITES = {
     'wasm-6': {'configs': ['wasm-6', 'wasm-16k-6'], 'toolchain': '6.0.5'},
     'wasm-threads-6': {'configs': ['wasm-threads-6'], 'toolchain': '6.0.5'},
     'pool-6': {'configs': ['wasm-pool-6', 'wasm-pool-threads-6'], 'runner': 'pool_baseline', 'toolchain': '6.0.5'},
+    # The emscripten port (ports/mwpm.py) as a user links it (port_suite.py).
+    'port': {'configs': [], 'runner': 'port_suite', 'toolchain': '6.0.5'},
     # Third-party programs (Boehm GC's tests, mimalloc's stress, PHP) over libc's mmap and the
     # drop-ins (peers.py, docs/testing.md): on 6.0.5, what users build with; on 3.1.6 too
     # under --all.

@@ -189,7 +189,9 @@ def prepare():
 COUNTS = re.compile(r'^PEER-COUNTS (\{.*\})$', re.M)
 OOB = 'memory access out of bounds'
 # The trap's first frames: a bulk memory operation called from dlmalloc (the pthreads hazard).
-HAZARD = re.compile(r'RuntimeError: memory access out of bounds\s+at (?:memset|memcpy|memmove)\b[^\n]*\n\s+at dl\w+')
+# (node 20 names a frame "memset", node 24 with emscripten 6 "prog.wasm.__memset".)
+HAZARD = re.compile(r'RuntimeError: memory access out of bounds\s+at (?:\S+\.)?(?:__)?(?:memset|memcpy|memmove)\b[^\n]*\n'
+                    r'\s+at (?:\S+\.)?dl\w+')
 
 
 def run_case(case):
