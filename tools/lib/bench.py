@@ -21,13 +21,32 @@ import subprocess
 import sys
 import time
 
+
+def _toolchain_from_argv(argv):
+    """--toolchain NAME (or =NAME), read before the modules that build and run programs are
+    imported: they take the process's emscripten (MWPM_TOOLCHAIN) when imported."""
+    for i, a in enumerate(argv):
+        if a == '--toolchain' and i + 1 < len(argv):
+            return argv[i + 1]
+        if a.startswith('--toolchain='):
+            return a.split('=', 1)[1]
+    return None
+
+
+if _toolchain_from_argv(sys.argv[1:]):
+    import toolchains as _tc
+    os.environ['MWPM_TOOLCHAIN'] = _tc.get(_toolchain_from_argv(sys.argv[1:])).name
+
 import bench_docs
+import configs
+import toolchains
 import peers
 import php
 from bench_defs import BROWSER_WORKLOADS, FIRST_WRITES, FULL_GC, OTHERS, THREADINGS, VARIANTS, WORKLOADS, config, fmt, workload
 from build import TOP, build, build_dir
 
-NODE = ['node', '--no-experimental-fetch']
+NODE = toolchains.node()
+TOOLCHAIN = toolchains.current()
 RESULTS = os.path.join(TOP, 'bench-results')
 
 
@@ -123,14 +142,14 @@ def run_latency(args, log):
     """bench-mwpm in release builds, native and wasm (its own repetitions and medians)."""
     out = {}
     for cfg, prog, runner in [('native-release', 'tests/bench/bench-mwpm', []),
-                              ('wasm-release', 'tests/bench/bench-mwpm.js', NODE)]:
+                              (configs.config('wasm-release'), 'tests/bench/bench-mwpm.js', NODE)]:
         build(cfg, [prog])
         cmd = runner + [os.path.join(build_dir(cfg), prog), '--json'] + (['--quick'] if args.quick else [])
         log(f'  latency: {cfg}')
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
         if r.returncode != 0:
             raise RuntimeError(f'bench-mwpm ({cfg}) failed: {r.stderr[-2000:]}')
-        out[cfg] = last_json(r.stdout)
+        out['wasm-release' if cfg != 'native-release' else cfg] = last_json(r.stdout)
     return out
 
 
@@ -206,7 +225,7 @@ def run_traces(args):
 
 def run_firsttouch(args, log):
     ft = []
-    prog = os.path.join(build_dir('wasm-release'), 'tests/bench/bench-firsttouch.js')
+    prog = os.path.join(build_dir(configs.config('wasm-release')), 'tests/bench/bench-firsttouch.js')
     for _ in range(args.reps):
         r = subprocess.run(NODE + [prog], capture_output=True, text=True, timeout=300)
         if r.returncode != 0:
@@ -313,8 +332,8 @@ def machine():
             cpu = next((l.split(':', 1)[1].strip() for l in f if l.startswith('model name')), '')
     except OSError:
         pass
-    node = subprocess.run(['node', '--version'], capture_output=True, text=True).stdout.strip()
-    return f'{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, node {node}, emscripten 3.1.6'
+    node = subprocess.run(toolchains.wrap(TOOLCHAIN, ['node', '--version']), capture_output=True, text=True).stdout.strip()
+    return f'{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, node {node}, emscripten {TOOLCHAIN}'
 
 
 def parse_args(argv):
@@ -326,6 +345,8 @@ def parse_args(argv):
     ap.add_argument('--threading', default='st,mt', help='st, mt or st,mt (default): which builds')
     ap.add_argument('--no-docs', action='store_true', help='do not rewrite docs/benchmarks.md')
     ap.add_argument('--no-browser', action='store_true', help='skip the headless Chromium runs')
+    ap.add_argument('--toolchain', default=toolchains.DEFAULT,
+                    help='the emscripten to build and run with: 3.1.6 (default) or 6 (tools/lib/toolchains.py)')
     args = ap.parse_args(argv)
     args.reps = args.reps or (3 if args.quick else 11)
     if args.reps < 1:
@@ -350,8 +371,8 @@ def wanted(args, name):
 
 
 def build_all(args, log):
-    configs = sorted({config(th, v) for th in args.threading for v in VARIANTS} | {'wasm-release'})
-    for cfg in configs:
+    names = sorted({config(th, v) for th in args.threading for v in VARIANTS} | {configs.config('wasm-release')})
+    for cfg in names:
         log(f'[bench] building {cfg}')
         build(cfg)
 
@@ -370,7 +391,7 @@ def run_node(args, result, log):
 def report(args, argv, result, log):
     """Writes the JSON, the plots and (unless --no-docs) docs/benchmarks.md; prints the targets."""
     os.makedirs(RESULTS, exist_ok=True)
-    stem = os.path.join(RESULTS, datetime.datetime.now().strftime('%Y-%m-%d-%H%M'))
+    stem = os.path.join(RESULTS, datetime.datetime.now().strftime('%Y-%m-%d-%H%M') + toolchains.suffix(TOOLCHAIN))
     files = bench_docs.plots(result, stem)
     rows = bench_docs.check_targets(result)
     result['targets'] = [{'target': t, 'measured': v, 'met': ok} for t, v, ok, _ in rows]
@@ -391,7 +412,8 @@ def main(argv=None):
     start = time.monotonic()
     log = lambda m: print(f'{m}  [{time.monotonic() - start:.0f} s]' if m.startswith('[bench]') else m, flush=True)
     build_all(args, log)
-    result = {'date': datetime.datetime.now().strftime('%Y-%m-%d %H:%M'), 'machine': machine(), 'reps': args.reps,
+    result = {'date': datetime.datetime.now().strftime('%Y-%m-%d %H:%M'), 'machine': machine(), 'toolchain': TOOLCHAIN,
+              'reps': args.reps,
               'quick': args.quick, 'threading': args.threading, 'runs': {}, 'summary': {}}
     run_node(args, result, log)
     if wanted(args, 'fill-drop-refill') and 'st' in args.threading:

@@ -1,6 +1,7 @@
 """What ./tools/bench compares: the variants (where the GC takes its memory from), the builds
 that run them, the workloads and their metrics. Shared by bench.py (measures) and bench_docs.py
 (reports)."""
+import configs
 import re
 from dataclasses import dataclass
 
@@ -29,8 +30,9 @@ THREADINGS = {'st': 'single-threaded', 'mt': 'pthreads'}
 
 
 def config(threading, variant):
-    """The build configuration (configs.py) of a variant."""
-    return 'wasm' + ('-pool' if variant.pool else '') + ('-threads' if threading == 'mt' else '') + '-release'
+    """The build configuration (configs.py) of a variant, for the process's emscripten
+    (toolchains.current: MWPM_TOOLCHAIN, ./tools/bench --toolchain)."""
+    return configs.config('wasm' + ('-pool' if variant.pool else '') + ('-threads' if threading == 'mt' else '') + '-release')
 
 
 class Workload:

@@ -17,9 +17,11 @@ import subprocess
 import sys
 import tempfile
 
+import toolchains
 from build import build, build_dir
+from configs import config
 
-PROF = 'wasm-prof'
+PROF = config('wasm-prof')
 MODES = {'mwpm': 'on', 'libc': 'off', 'malloc': 'malloc'}
 
 
@@ -39,7 +41,7 @@ def profile(js, words, runs):
     dirs = {name: tempfile.mkdtemp(prefix=f'mwpm-prof-{name}-') for name in MODES}
     for _ in range(runs):
         for name, mode in MODES.items():   # alternated
-            subprocess.run(['node', '--no-experimental-fetch', '--cpu-prof', f'--cpu-prof-dir={dirs[name]}',
+            subprocess.run(toolchains.node() + ['--cpu-prof', f'--cpu-prof-dir={dirs[name]}',
                             '--cpu-prof-interval', '100', js, f'--mono-wasm-mmap={mode}'] + words,
                            capture_output=True, cwd=os.path.dirname(js), check=True)
     out = {}

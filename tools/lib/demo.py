@@ -18,6 +18,7 @@ import sys
 import time
 
 import pagemap
+import toolchains
 from bench_defs import FULL_GC, VARIANTS, config
 from build import TOP, build, build_dir
 
@@ -35,8 +36,8 @@ def run(variant, words, out, args, trace):
             if os.path.exists(dump):
                 os.remove(dump)
             extra.append(f'--mwpm-dump={dump}')
-    cmd = ['node', '--no-experimental-fetch', '--trace-gc', os.path.join(bdir, PROGRAM), f'--mono-wasm-mmap={variant.mmap}',
-           '--json', f'--seed={args.seed}', f'--scale={args.scale}'] + words + extra
+    cmd = toolchains.node() + ['--trace-gc', os.path.join(bdir, PROGRAM), f'--mono-wasm-mmap={variant.mmap}',
+                               '--json', f'--seed={args.seed}', f'--scale={args.scale}'] + words + extra
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=out)
     lines = [l for l in r.stdout.splitlines() if l.startswith('{')]
     if r.returncode != 0 or not lines:
@@ -99,9 +100,14 @@ def main(argv=None):
     ap = argparse.ArgumentParser(prog='tools/demo', description=__doc__.split('\n')[0])
     ap.add_argument('--scale', type=int, default=1, help='work multiplier of sgen-stress (default 1)')
     ap.add_argument('--seed', type=int, default=1)
+    ap.add_argument('--toolchain', default=toolchains.DEFAULT,
+                    help='the emscripten to build and run with: 3.1.6 (default) or 6 (tools/lib/toolchains.py)')
     args = ap.parse_args(argv)
     if args.scale < 1:
         ap.error('--scale must be at least 1')
+    tc = toolchains.get(args.toolchain)
+    os.environ['MWPM_TOOLCHAIN'] = tc.name
+    print(f'[demo] with {tc.about}', flush=True)
     t0 = time.monotonic()
     for cfg in sorted({config('st', v) for v in VARIANTS}):
         print(f'[demo] building {cfg} (first time: a minute or two)', flush=True)
@@ -114,8 +120,8 @@ def main(argv=None):
         print(f'[demo] sgen-stress {" ".join(words)} --scale={args.scale} --seed={args.seed} over '
               + ', '.join(v.name for v in VARIANTS), flush=True)
         res = {v.name: run(v, words, out, args, title == 'whole run') for v in VARIANTS}
-        print_table(f'{title}: sgen-stress {" ".join(words)}, wasm under node, single-threaded, seed {args.seed}, '
-                    f'scale {args.scale}', res)
+        print_table(f'{title}: sgen-stress {" ".join(words)}, wasm under node, single-threaded, emscripten {tc.name}, '
+                    f'seed {args.seed}, scale {args.scale}', res)
         report[title] = res
         ok &= verified(res)
     with open(os.path.join(out, 'report.json'), 'w') as f:

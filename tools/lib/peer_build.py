@@ -123,11 +123,27 @@ def em_file(path):
     return root + os.path.join(em_root(), path)
 
 
+PORT = os.path.join(TOP, 'ports', 'mwpm.py')
+# Emscripten reads external port files (--use-port=path.py) from 3.1.54 on.
+HAS_PORTS = TOOLCHAIN != '3.1.6'
+
+
+def port_sources():
+    """What a link through the port depends on: the port file and mwpm's sources."""
+    out = [PORT]
+    for root, _, files in os.walk(os.path.join(TOP, 'mono', 'utils')):
+        out += [os.path.join(root, f) for f in files if f.endswith(('.c', '.h', '.S'))]
+    return out
+
+
 def mmap_link(mmap, threads):
     """What links the mmap of a variant: nothing for libc's, a drop-in archive whole (the pool's
-    with emscripten's malloc left out, as docs/drop-in.md says)."""
+    with emscripten's malloc left out, as docs/drop-in.md says), or the emscripten port
+    (port: its mmap variant; port-pool: its pool)."""
     if mmap == 'libc':
         return [], []
+    if mmap in ('port', 'port-pool'):
+        return [f'--use-port={PORT}' + (':variant=pool' if mmap == 'port-pool' else '')], port_sources()
     lib = os.path.join(build_dir(config('wasm-threads' if threads else 'wasm', TOOLCHAIN)), POOL if mmap == 'pool' else DROPIN)
     flags = ['-Wl,--whole-archive', lib, '-Wl,--no-whole-archive']
     if mmap == 'pool':

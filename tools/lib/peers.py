@@ -14,8 +14,9 @@ success line where a bdwgc test prints none, and test-stress checking pthread_cr
 counting the blocks it checked. Every program is linked three ways: with libc's mmap, with the
 mmap drop-in (libmwpm-mmap.a of the wasm / wasm-threads build), and with the pool drop-in
 (libmwpm-pool.a: malloc and mmap from one pool, -sMALLOC=none), where the stress runs in its
-plain malloc mode so that its blocks come from the pool; each with a --wrap counter of mmap and
-munmap (tests/peers/peer-count.c).
+plain malloc mode so that its blocks come from the pool; on emscripten 6.0.5 the stress is also
+linked through the emscripten port (--use-port=ports/mwpm.py, and :variant=pool in plain malloc
+mode); each with a --wrap counter of mmap and munmap (tests/peers/peer-count.c).
 
 A case passes when the program did its work: a bdwgc test printed its success line and made at
 least one mmap call; the stress printed that it checked its blocks and made at least 1,000 mmap
@@ -35,8 +36,8 @@ import time
 from build import TOP, build, build_dir
 from configs import config
 import php
-from peer_build import (DOWNLOADS, DROPIN, EMENV, NODE, PEERS_SRC, POOL, ROOT, TOOLCHAIN, COUNT_LINK, PeerError, digest, emcc,
-                        em_root, fetch_sources,
+from peer_build import (DOWNLOADS, DROPIN, EMENV, HAS_PORTS, NODE, PEERS_SRC, POOL, ROOT, TOOLCHAIN, COUNT_LINK, PeerError,
+                        digest, emcc, em_root, fetch_sources,
                         mmap_link, parallel)
 from tally import Tally
 
@@ -77,8 +78,8 @@ MMAPS = ['libc', 'dropin', 'pool']
 # The stress's links: over an mmap-only dlmalloc of its own (libc, dropin), and in its plain
 # malloc mode (PLAIN_MALLOC) over the pool, and over emscripten's own malloc and mmap
 # (libc-malloc, the one-pool baseline the bench compares the pool with).
-STRESS_LINKS = ['libc', 'dropin', 'pool', 'libc-malloc']
-PLAIN_MALLOC = ('pool', 'libc-malloc')
+STRESS_LINKS = ['libc', 'dropin', 'pool', 'libc-malloc'] + (['port', 'port-pool'] if HAS_PORTS else [])
+PLAIN_MALLOC = ('pool', 'libc-malloc', 'port-pool')
 TIMEOUT = 300
 
 

@@ -18,7 +18,7 @@ Every link carries the mmap/munmap counter of the peers (tests/peers/peer-count.
 variables of PHP_ENV, a JSON object, in PHP's environment) and tests/peers/php-rounds.js
 (RUN-COUNTS lines on request, see there); --profiling-funcs keeps the function names in the .wasm
 for the stack traces of a crash. Run the result with
-node --no-experimental-fetch php-<variant>.js -n file.php.
+tools/wasm/node php-<variant>.js -n file.php.
 
   python3 tools/lib/php.py [--variants libc,dropin,pool]   # builds and links, prints the paths
   python3 tools/lib/php.py leak [--rounds 50]           # tests/peers/php-leak.php over each mmap

@@ -3,7 +3,7 @@
 PHP's own run-tests.php cannot drive the wasm PHP (it spawns processes), so this runner does the
 part of its work that these tests need: it parses a .phpt file's sections, writes --FILE-- next
 to the test as <name>.php (tests read files beside them through __DIR__), runs
-    node --no-experimental-fetch php.js -n -d <defaults> -d <--INI--> <name>.php <--ARGS-->
+    tools/wasm/node php.js -n -d <defaults> -d <--INI--> <name>.php <--ARGS-->
 and compares the program's stdout with --EXPECT--, --EXPECTF-- or --EXPECTREGEX--, both with
 line ends normalised and surrounding whitespace trimmed. stderr is kept apart: over emscripten's
 mmap zend_mm prints "munmap() failed" there. --SKIPIF-- is run first (an output beginning with
