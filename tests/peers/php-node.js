@@ -10,7 +10,19 @@
 // 2. The environment PHP sees: emscripten does not pass node's environment to getenv. When node's
 //    environment has PHP_ENV (a JSON object of names and values), those variables are set for
 //    the program (tools/lib/phpt.py passes USE_ZEND_ALLOC=1 and a test's --ENV-- section).
+// 3. fstat of node's own descriptors (emscripten 6.0.5): NODERAWFS's fstat reads
+//    stream.node.node_ops of a stream that has no node (the descriptors it opened on node's) and
+//    throws a TypeError, which ends PHP's CLI when it looks at its standard streams. Such a stream
+//    is answered with node's fstat of its descriptor, as the same function means to.
 Module['preRun'] = [].concat(Module['preRun'] || [], function () {
+  var fstat = FS.fstat;
+  FS.fstat = function (fd) {
+    var stream = FS.getStream(fd);
+    if (stream && !stream.stream_ops && !stream.node && typeof stream.nfd === 'number') {
+      return require('fs').fstatSync(stream.nfd);
+    }
+    return fstat(fd);
+  };
   var close = FS.close;
   FS.close = function (stream) {
     if (!stream.stream_ops && stream.nfd >= 0 && stream.nfd <= 2) {
