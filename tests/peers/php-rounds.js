@@ -26,7 +26,9 @@ if (typeof process !== 'undefined' && process.env.PHP_ROUNDS === '1' &&
         if (imports[mod][name] === write) imports[mod][name] = wrapped;
       });
     });
-    var bytes = require('fs').readFileSync(wasmBinaryFile);
+    // The .wasm beside the .js: emscripten 3.1.6 names it wasmBinaryFile, 6.0.5 finds it later.
+    var file = typeof wasmBinaryFile === 'string' ? wasmBinaryFile : __filename.replace(/\.js$/, '.wasm');
+    var bytes = require('fs').readFileSync(file);
     WebAssembly.instantiate(bytes, imports).then(function (r) { receiveInstance(r.instance, r.module); });
     return {};
   };

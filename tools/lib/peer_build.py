@@ -29,6 +29,10 @@ ARCHIVE = 'deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ht
 COUNT_LINK = ['-Wl,--wrap=mmap', '-Wl,--wrap=munmap', '--pre-js=' + os.path.join(TOP, 'tools', 'wasm', 'smaps.js'),
               '--pre-js=' + os.path.join(PEERS_SRC, 'peer-report.js'),
               '-sEXPORTED_FUNCTIONS=_main,_peer_count']
+# Emscripten 3.1.6's stacks on every version (later ones give 64 KiB, which PHP's compiler
+# overflows on deeply nested code: meson.build says the same for the project's programs).
+if TOOLCHAIN != '3.1.6':
+    COUNT_LINK += ['-sSTACK_SIZE=5MB', '-sDEFAULT_PTHREAD_STACK_SIZE=2MB']
 DROPIN = 'mono/utils/mwpm/dropin/libmwpm-mmap.a'
 POOL = 'mono/utils/mwpm/dropin/libmwpm-pool.a'
 POOL_JS = os.path.join(TOP, 'mono', 'utils', 'mwpm', 'dropin', 'mwpm-pool.js')

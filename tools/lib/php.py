@@ -64,7 +64,7 @@ JOBS = 2
 # read and write files next to them on the host's file system; EXIT_RUNTIME: stdout flushed and
 # php's exit status returned. MAXIMUM_MEMORY=2GB (emscripten's default limit, said explicitly):
 # PHP_INT_SIZE is 4 here, and keeping every address below 2^31 keeps an address held in a
-# zend_long positive. The stack stays emscripten's default (5 MiB of linear memory): deep C
+# zend_long positive. The stack is 5 MiB of linear memory (3.1.6's default; peer_build sets it on later versions): deep C
 # recursion (var_dump, serialize, compiling deeply nested code) overflows node's own stack first
 # (a RangeError), so a larger TOTAL_STACK would not help those tests.
 PHP_PRE_JS = ['php-node.js', 'php-rounds.js']
