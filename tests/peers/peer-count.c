@@ -6,7 +6,8 @@
  * through __wrap_*, which counts it and calls the mmap in the link, libc's or the drop-in's
  * (__real_*). Both wrappers are always defined: wasm-ld 14 crashes on --wrap when a __wrap_
  * symbol is missing. peer-report.js reads the counts when node exits (a program built with
- * ASYNCIFY may never return from main, so no atexit handler is relied on).
+ * ASYNCIFY may never return from main, so no atexit handler is relied on). For PHP it also adds
+ * up the bytes zend_mm copies to reallocate huge blocks (peer_huge_copied).
  */
 #include <emscripten.h>
 #include <stdatomic.h>
@@ -45,4 +46,21 @@ EMSCRIPTEN_KEEPALIVE unsigned
 peer_count (int i)
 {
 	return i >= 0 && i < NCOUNTS ? atomic_load (&counts[i]) : 0;
+}
+
+/* Bytes PHP's zend_mm copied to reallocate huge blocks it could not resize in place
+ * (tests/peers/php-8.2-count-huge-copies.patch calls it); 0 in other programs. */
+static _Atomic unsigned long long huge_copied;
+
+void
+peer_huge_copied (size_t bytes)
+{
+	atomic_fetch_add (&huge_copied, bytes);
+}
+
+/* As a double: a JS number holds it exactly up to 2^53 bytes. */
+EMSCRIPTEN_KEEPALIVE double
+peer_huge_copied_bytes (void)
+{
+	return (double)atomic_load (&huge_copied);
 }

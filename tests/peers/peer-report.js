@@ -7,7 +7,8 @@ if (typeof process !== 'undefined' && (typeof ENVIRONMENT_IS_PTHREAD === 'undefi
     try {
       var count = Module['_peer_count'];
       line = { mmap: count(0), mmap_failed: count(1), munmap: count(2), munmap_failed: count(3),
-               memory: wasmMemory.buffer.byteLength, resident: -1 };
+               memory: wasmMemory.buffer.byteLength, resident: -1,
+               huge_copied: Module['_peer_huge_copied_bytes'] ? Module['_peer_huge_copied_bytes']() : -1 };
       var resident = monoResidentBytes(require('fs').readFileSync('/proc/self/smaps', 'utf8'), line.memory);
       if (resident !== null) line.resident = resident;
     } catch (e) {

@@ -46,8 +46,10 @@ function writtenText(iov, iovcnt) {
 
 function roundRecord(line) {
   var count = Module['_peer_count'];
+  var copied = Module['_peer_huge_copied_bytes'];
   var rec = { line: line, memory: wasmMemory.buffer.byteLength, resident: linearResident(),
-              mmap: count(0), mmap_failed: count(1), munmap: count(2), munmap_failed: count(3) };
+              mmap: count(0), mmap_failed: count(1), munmap: count(2), munmap_failed: count(3),
+              huge_copied: copied ? copied() : -1 };
   require('fs').writeSync(1, 'RUN-COUNTS ' + JSON.stringify(rec) + '\n');
 }
 

@@ -42,7 +42,8 @@ import configs
 import toolchains
 import peers
 import php
-from bench_defs import BROWSER_WORKLOADS, FIRST_WRITES, FULL_GC, OTHERS, THREADINGS, VARIANTS, WORKLOADS, config, fmt, workload
+from bench_defs import (BROWSER_WORKLOADS, FIRST_WRITES, FULL_GC, OTHERS, TARGET_WORKLOADS, THREADINGS, VARIANTS, WORKLOADS,
+                        config, fmt, workload)
 from build import TOP, build, build_dir
 
 NODE = toolchains.node()
@@ -87,11 +88,17 @@ def args_of(w, variant, quick):
     return (w.quick_args if quick else w.args) + [f'--mono-wasm-mmap={variant.mmap}']
 
 
-def run_once(threading, w, variant, quick):
+# Faults made free (tools/wasm/pre.js): the memory grown to this and every page touched before
+# main(), so that no first write takes a page fault. Larger than any workload's peak.
+PREFAULT_MIB = 640
+
+
+def run_once(threading, w, variant, quick, prefault=False):
     bdir = build_dir(config(threading, variant))
+    env = dict(os.environ, MWPM_PREFAULT_MIB=str(PREFAULT_MIB)) if prefault else None
     t0 = time.monotonic()
     r = subprocess.run(NODE + ['--trace-gc', os.path.join(bdir, w.program)] + args_of(w, variant, quick),
-                       capture_output=True, text=True, cwd=bdir, timeout=600)
+                       capture_output=True, text=True, cwd=bdir, timeout=600, env=env)
     wall = time.monotonic() - t0
     if r.returncode != 0:
         raise RuntimeError(f'{w.name} {variant.name} ({threading}): exit {r.returncode}\n'
@@ -128,12 +135,12 @@ def summarize(rounds, metrics):
     return out
 
 
-def run_rounds(threading, w, reps, quick, log):
+def run_rounds(threading, w, reps, quick, log, prefault=False):
     rounds = []
     for rep in range(reps):
-        rounds.append({v.name: run_once(threading, w, v, quick) for v in VARIANTS})   # A B C D ...
+        rounds.append({v.name: run_once(threading, w, v, quick, prefault) for v in VARIANTS})   # A B C D ...
         key, _, unit = w.metrics[0]
-        log(f'  {w.name} ({threading}) {rep + 1}/{reps}: ' +
+        log(f'  {w.name} ({threading}{", prefaulted" if prefault else ""}) {rep + 1}/{reps}: ' +
             ', '.join(f'{v.name} {fmt(rounds[-1][v.name].get(key), unit)}' for v in VARIANTS))
     return rounds
 
@@ -288,8 +295,11 @@ def run_peers(args, log):
     return out
 
 
-# PHP's own benchmarks (tools/lib/php.py links them): each drop-in against emscripten's mmap.
-PHP_BENCH_VARIANTS = ['libc', 'dropin', 'pool']
+# PHP's own benchmarks, the leak script and the request loop (tools/lib/php.py links them): each
+# drop-in against emscripten's mmap and against Playground's chunk storage (what a PHP on wasm
+# ships instead).
+PHP_BENCH_VARIANTS = ['libc', 'dropin', 'pool', 'storage']
+PHP_PAIRS = [('dropin', 'libc'), ('pool', 'libc'), ('dropin', 'storage'), ('pool', 'storage')]
 PHP_BENCH_SCRIPTS = ['Zend/bench.php', 'Zend/micro_bench.php']
 PHP_TOTAL = re.compile(r'^Total\s+([\d.]+)\s*$', re.M)
 
@@ -302,11 +312,50 @@ def php_bench_once(js, script):
         raise RuntimeError(f'{script} over {js}: exit {rc}: {(out + err)[-800:]}')
     c = php.final_counts(out)
     return {'seconds': float(m.group(1)), 'memory': c.get('memory', -1), 'resident': c.get('resident', -1),
-            'mmap': c.get('mmap', -1), 'munmap_failed': c.get('munmap_failed', -1)}
+            'mmap': c.get('mmap', -1), 'munmap_failed': c.get('munmap_failed', -1), 'huge_copied': c.get('huge_copied', -1)}
+
+
+def php_leak_once(js, rounds):
+    """The leak script: its time, the final linear memory, resident bytes and huge-block copies."""
+    r = php.leak(js, rounds)
+    if r['rc'] != 0 or len(r['rounds']) < rounds:
+        return None
+    last = r['rounds'][-1]
+    return {'seconds': r['seconds'], 'memory': last['memory'], 'resident': last['resident'],
+            'huge_copied': last.get('huge_copied', -1), 'munmap_failed': last['munmap_failed']}
+
+
+def php_requests_once(js, n):
+    """The request loop: time per request, memory after the last request, huge-block copies."""
+    r = php.requests(js, n)
+    if r['rc'] != 0 or r['requests'] != n or not r['checkpoints']:
+        raise RuntimeError(f'php-requests over {js}: exit {r["rc"]} after {r["requests"]} requests: {r["tail"]}')
+    last = r['checkpoints'][-1]
+    return {'ms_per_request': r['ms_per_request'], 'memory': last['memory'], 'resident': last['resident'],
+            'resident_after': [c['resident'] for c in r['checkpoints']],
+            'huge_copied': last.get('huge_copied', -1), 'munmap_failed': last['munmap_failed']}
+
+
+def php_rounds(name, reps, once, variants, log, metrics, key):
+    """reps rounds of once(variant) over every variant in turn; runs, pairs and metrics."""
+    rounds = []
+    for rep in range(reps):
+        rnd = {}
+        for v in variants:
+            d = once(v)
+            if d is not None:
+                rnd[v] = d
+        rounds.append(rnd)
+        log(f'  {name} {rep + 1}/{reps}: ' + ', '.join(f'{v} {rnd[v][key]:.2f}' if v in rnd else f'{v} -' for v in variants))
+    pairs = {f'{a}/{b}': peer_pair_ratios(rounds, a, b, metrics) for a, b in PHP_PAIRS}
+    vals = {k: {v: stats([r[v][k] for r in rounds if v in r and r[v][k] >= 0]) for v in variants
+                if any(v in r and r[v][k] >= 0 for r in rounds)} for k in metrics + ('huge_copied', 'munmap_failed')}
+    return {'runs': rounds, 'reps': reps, 'pairs': pairs, 'metrics': vals}
 
 
 def run_php_bench(args, log):
-    """bench.php and micro_bench.php over each mmap, the variants in alternation."""
+    """bench.php and micro_bench.php, the leak script and the request loop over each variant, the
+    variants in alternation."""
     paths = {v: php.link_php(v) for v in PHP_BENCH_VARIANTS}
     scripts = PHP_BENCH_SCRIPTS[:1] if args.quick else PHP_BENCH_SCRIPTS
     reps = args.reps if args.quick else max(5, args.reps // 2)
@@ -317,11 +366,21 @@ def run_php_bench(args, log):
             rounds.append({v: php_bench_once(paths[v], script) for v in PHP_BENCH_VARIANTS})
             log(f'  {script} {rep + 1}/{reps}: ' + ', '.join(f'{v} {rounds[-1][v]["seconds"]:.2f} s'
                                                           for v in PHP_BENCH_VARIANTS))
-        pairs = {f'{v}/libc': peer_pair_ratios(rounds, v, 'libc', ('seconds', 'memory', 'resident'))
-                 for v in ('dropin', 'pool')}
+        pairs = {f'{a}/{b}': peer_pair_ratios(rounds, a, b, ('seconds', 'memory', 'resident')) for a, b in PHP_PAIRS}
         out[script] = {'runs': rounds, 'reps': reps, 'pairs': pairs,
                        'metrics': {k: {v: stats([r[v][k] for r in rounds if r[v][k] >= 0]) for v in PHP_BENCH_VARIANTS}
-                                   for k in ('seconds', 'memory', 'resident', 'mmap', 'munmap_failed')}}
+                                   for k in ('seconds', 'memory', 'resident', 'mmap', 'munmap_failed', 'huge_copied')}}
+    # The leak script (over libc's mmap it runs out of memory: not measured there) and the
+    # request loop, the variants alternated.
+    leak_rounds = 10 if args.quick else php.LEAK_ROUNDS
+    out['leak'] = php_rounds(f'php-leak.php ({leak_rounds} rounds)', reps, lambda v: php_leak_once(paths[v], leak_rounds),
+                             [v for v in PHP_BENCH_VARIANTS if v != 'libc'], log, ('seconds', 'memory', 'resident'),
+                             'seconds')
+    out['leak']['rounds_of_script'] = leak_rounds
+    n = 60 if args.quick else php.REQUESTS
+    out['requests'] = php_rounds(f'php-requests.php ({n} requests)', reps, lambda v: php_requests_once(paths[v], n),
+                                 PHP_BENCH_VARIANTS, log, ('ms_per_request', 'memory', 'resident'), 'ms_per_request')
+    out['requests']['requests'] = n
     return out
 
 
@@ -345,6 +404,7 @@ def parse_args(argv):
     ap.add_argument('--threading', default='st,mt', help='st, mt or st,mt (default): which builds')
     ap.add_argument('--no-docs', action='store_true', help='do not rewrite docs/benchmarks.md')
     ap.add_argument('--no-browser', action='store_true', help='skip the headless Chromium runs')
+    ap.add_argument('--no-prefault', action='store_true', help='skip the runs with page faults made free')
     ap.add_argument('--toolchain', default=toolchains.DEFAULT,
                     help='the emscripten to build and run with: 3.1.6 (default) or 6 (tools/lib/toolchains.py)')
     args = ap.parse_args(argv)
@@ -377,6 +437,11 @@ def build_all(args, log):
         build(cfg)
 
 
+def prefault_reps(args):
+    """Rounds of the fault-free runs: fewer than the main ones (their figure is time only)."""
+    return args.reps if args.quick else max(5, args.reps // 2)
+
+
 def run_node(args, result, log):
     for th in args.threading:
         for w in WORKLOADS:
@@ -386,6 +451,12 @@ def run_node(args, result, log):
             rounds = run_rounds(th, w, args.reps, args.quick, log)
             result['runs'].setdefault(th, {})[w.name] = rounds
             result['summary'].setdefault(th, {})[w.name] = summarize(rounds, w.metrics)
+            if args.no_prefault or w.name not in TARGET_WORKLOADS:
+                continue
+            # The same with faults made free: how the time ratios move with the fault cost.
+            rounds = run_rounds(th, w, prefault_reps(args), args.quick, log, prefault=True)
+            result['prefault_runs'].setdefault(th, {})[w.name] = rounds
+            result['prefault'].setdefault(th, {})[w.name] = summarize(rounds, [w.metrics[0]])
 
 
 def report(args, argv, result, log):
@@ -414,12 +485,13 @@ def main(argv=None):
     build_all(args, log)
     result = {'date': datetime.datetime.now().strftime('%Y-%m-%d %H:%M'), 'machine': machine(), 'toolchain': TOOLCHAIN,
               'reps': args.reps,
-              'quick': args.quick, 'threading': args.threading, 'runs': {}, 'summary': {}}
+              'quick': args.quick, 'threading': args.threading, 'runs': {}, 'summary': {}, 'prefault': {},
+              'prefault_runs': {}, 'prefault_mib': PREFAULT_MIB}
+    # The cost of a first write on this machine today, which every time ratio depends on: first.
+    result['firsttouch'] = run_firsttouch(args, log)
     run_node(args, result, log)
     if wanted(args, 'fill-drop-refill') and 'st' in args.threading:
         result['traces'] = run_traces(args)
-    if wanted(args, 'firsttouch'):
-        result['firsttouch'] = run_firsttouch(args, log)
     if wanted(args, 'latency'):
         log('[bench] page-manager latency (release, native and wasm)')
         result['latency'] = run_latency(args, log)

@@ -36,6 +36,9 @@ def mwpm_minus(src, th, w, key, other):
 PER_WORKLOAD = [
     ('time /libc <= 0.9', 'run_ms', lambda *a: ratio_of(*a, 'libc'), 0.9),
     ('time /malloc <= 1.0', 'run_ms', lambda *a: ratio_of(*a, 'malloc'), 1.0),
+    # The same with page faults made free (every page touched before main): time at any fault cost.
+    ('no-fault time /libc <= 0.9', 'run_ms', lambda src, *a: ratio_of('prefault', *a, 'libc'), 0.9),
+    ('no-fault time /malloc <= 1.0', 'run_ms', lambda src, *a: ratio_of('prefault', *a, 'malloc'), 1.0),
     ('resident end /libc <= 0.85', 'resident_linear_end', lambda *a: ratio_of(*a, 'libc'), 0.85),
     ('resident end /malloc <= 0.9', 'resident_linear_end', lambda *a: ratio_of(*a, 'malloc'), 0.9),
     ('resident peak /libc <= 0.85', 'resident_linear_peak', lambda *a: ratio_of(*a, 'libc'), 0.85),
@@ -61,8 +64,11 @@ def targets():
                  mwpm_value('summary', th, 'startup', 'zeroed_share'), 0.01, False, None),
                 (f'page layer alone: time, mwpm/libc <= 0.35 ({tag})',
                  ratio_of('summary', th, 'pagelayer', 'elapsed_ms', 'libc'), 0.35, False, None)]
-    out.insert(0, ('startup: time, mwpm/libc <= 0.8 (node, single-threaded)',
-                   ratio_of('summary', 'st', 'startup', 'run_ms', 'libc'), 0.8, False, None))
+    for th, label in defs.THREADINGS.items():
+        out.insert(0, (f'startup: time, mwpm/libc <= 0.8 (node, {label}; with faults made free too)',
+                       lambda r, th=th: max((v for v in (ratio_of('summary', th, 'startup', 'run_ms', 'libc')(r),
+                                                         ratio_of('prefault', th, 'startup', 'run_ms', 'libc')(r))
+                                             if v is not None), default=None), 0.8, False, None))
     # The one-pool drop-in against emscripten's malloc + mmap (mimalloc's test-stress).
     pool = lambda key: (lambda r: (r.get('peers') or {}).get('pairs', {}).get('pool/libc-malloc', {}).get(key, {}).get('median'))
     out += [('peers: mimalloc test-stress, time, pool/libc-malloc <= 1.0', pool('seconds'), 1.0, False, None),
@@ -71,12 +77,24 @@ def targets():
             ('peers: mimalloc test-stress, time, dropin/libc no worse than before (<= 1.0)',
              lambda r: (r.get('peers') or {}).get('pairs', {}).get('dropin/libc', {}).get('seconds', {}).get('median'),
              1.0, False, None)]
-    # PHP's benchmarks over the mmap drop-in (issue 22).
-    for script in ('Zend/bench.php', 'Zend/micro_bench.php'):
-        php = lambda key, s=script: (lambda r: (r.get('php') or {}).get(s, {}).get('pairs', {}).get('dropin/libc', {})
-                                     .get(key, {}).get('median'))
-        out += [(f'PHP {script}: time, dropin/libc <= 1.0', php('seconds'), 1.0, False, None),
-                (f'PHP {script}: final linear memory, dropin/libc <= 0.8', php('memory'), 0.8, False, None)]
+    # PHP over the mmap drop-in against Playground's chunk storage (issue 27) and emscripten's mmap.
+    def php(s, pair, key):
+        return lambda r: (r.get('php') or {}).get(s, {}).get('pairs', {}).get(pair, {}).get(key, {}).get('median')
+
+    def copied(s, v):
+        return lambda r: (r.get('php') or {}).get(s, {}).get('metrics', {}).get('huge_copied', {}).get(v, {}).get('median')
+    out += [('PHP request loop: time per request, dropin/storage <= 0.95', php('requests', 'dropin/storage', 'ms_per_request'),
+             0.95, False, None),
+            ('PHP request loop: resident memory, dropin/storage <= 0.8', php('requests', 'dropin/storage', 'resident'), 0.8,
+             False, None),
+            ('PHP request loop: huge-block bytes copied, dropin <= 1 MiB (storage copies every resize)',
+             copied('requests', 'dropin'), 2**20, False, None)]
+    for script in ('Zend/bench.php', 'leak'):
+        out += [(f'PHP {script}: time, dropin/storage <= 1.0', php(script, 'dropin/storage', 'seconds'), 1.0, False, None),
+                (f'PHP {script}: resident memory, dropin/storage <= 0.8', php(script, 'dropin/storage', 'resident'), 0.8,
+                 False, None)]
+    out += [('PHP leak script: huge-block bytes copied, dropin <= 1 MiB', copied('leak', 'dropin'), 2**20, False, None),
+            ('PHP Zend/bench.php: time, dropin/libc <= 1.0', php('Zend/bench.php', 'dropin/libc', 'seconds'), 1.0, False, None)]
     # Reported beside node's: Chromium's rounds are fewer and noisier.
     for th, label in defs.THREADINGS.items():
         for w in defs.BROWSER_WORKLOADS:
@@ -240,8 +258,13 @@ def workload_sections(summary, where):
 
 
 def header(result, rows, cmdline):
+    ft = result.get('firsttouch') or {}
+    fault = (f'- the first write to a fresh 4 KiB page of linear memory cost {ft["first_touch_us_per_page"]:.2f} us in this run '
+             f'(bench-firsttouch, at its start; every time ratio depends on it: "no-fault" columns and the table '
+             f'"Time with page faults made free" give the same ratios with the memory touched before main)') if ft else \
+        '- the cost of a first write was not measured in this run'
     lines = ['# Benchmarks', '',
-             f'- command: `{cmdline}`', f'- date: {result["date"]}', f'- machine: {result["machine"]}',
+             f'- command: `{cmdline}`', f'- date: {result["date"]}', f'- machine: {result["machine"]}', fault,
              f'- repetitions: {result["reps"]} per variant under node, '
              f'{1 if result.get("quick") else max(5, result["reps"] // 2)} in Chromium', '',
              '| variant | what the GC takes its memory from |', '|---|---|']
@@ -306,31 +329,70 @@ def peers_section(peers):
     return lines
 
 
+PHP_VARIANTS = ('libc', 'dropin', 'pool', 'storage')
+PHP_RATIOS = ('dropin/storage', 'pool/storage', 'dropin/libc', 'pool/libc')
+
+
 def php_section(php):
-    """PHP's own benchmarks over the drop-ins (tools/lib/php.py builds PHP)."""
+    """PHP over the drop-ins, emscripten's mmap and Playground's chunk storage (tools/lib/php.py
+    builds PHP): its own benchmarks, the leak script, the request loop."""
     if not php:
         return []
-    lines = ["## A real runtime: PHP 8.2's Zend/bench.php and micro_bench.php", '',
-             "PHP 8.2.32 (Debian's php8.2, tools/lib/php.py: the CLI, zend_mm on) linked with emscripten's mmap",
-             '(libc), libmwpm-mmap.a (dropin) and libmwpm-pool.a (pool); the scripts\' own totals, the final',
-             'linear memory and its resident bytes; medians of alternated runs, each drop-in over libc with',
-             'the per-run min-max.', '',
-             '| script | runs | metric | libc | dropin | pool | dropin/libc | pool/libc |', '|---|---|---|---|---|---|---|---|']
-    labels = {'seconds': ('time (the script\'s Total)', 's'), 'memory': ('final linear memory', 'B'),
-              'resident': ('linear memory resident', 'B'), 'mmap': ('mmap calls', 'n'),
-              'munmap_failed': ('failed munmap calls', 'n')}
+    lines = ["## A real runtime: PHP 8.2", '',
+             "PHP 8.2.32 (Debian's php8.2, tools/lib/php.py: the CLI, zend_mm on), one build linked four ways:",
+             "emscripten's mmap (libc), libmwpm-mmap.a (dropin), libmwpm-pool.a (pool), and zend_mm's chunk storage",
+             'as WordPress Playground ships it (storage: posix_memalign + memset per chunk and huge block, free, no',
+             'truncate or extend; tests/peers/php-storage.c). Zend/bench.php and micro_bench.php (their own totals),',
+             'tests/peers/php-leak.php and tests/peers/php-requests.php (a request loop: time per request); the final',
+             'linear memory and its resident bytes, the bytes zend_mm copied to reallocate huge blocks; medians of',
+             'alternated runs, ratios with the per-run min-max.', '',
+             '| workload | runs | metric | ' + ' | '.join(PHP_VARIANTS) + ' | ' + ' | '.join(PHP_RATIOS) + ' |',
+             '|---|---|---|' + '---|' * (len(PHP_VARIANTS) + len(PHP_RATIOS))]
+    labels = {'seconds': ('time', 's'), 'ms_per_request': ('time per request', 'ms'), 'memory': ('final linear memory', 'B'),
+              'resident': ('linear memory resident', 'B'), 'huge_copied': ('huge blocks copied', 'B'),
+              'mmap': ('mmap calls', 'n'), 'munmap_failed': ('failed munmap calls', 'n')}
+    names = {'leak': f'php-leak.php ({php.get("leak", {}).get("rounds_of_script", "?")} rounds)',
+             'requests': f'php-requests.php ({php.get("requests", {}).get("requests", "?")} requests)'}
     for script, r in php.items():
         for key, (label, unit) in labels.items():
             m = r['metrics'].get(key, {})
-            val = lambda v: '-' if v is None else (f'{v:.3f} s' if unit == 's' else defs.fmt(v, unit))
-            cells = [val(m.get(v, {}).get('median')) for v in ('libc', 'dropin', 'pool')]
-            cells += [ratio_cell(r['pairs'].get(p, {}).get(key)) for p in ('dropin/libc', 'pool/libc')]
-            lines.append(f'| {script} | {r["reps"]} | {label} | ' + ' | '.join(cells) + ' |')
+            if not m:
+                continue
+            val = lambda v: '-' if v is None else (f'{v:.3f} s' if unit == 's' else f'{v:.2f} ms' if unit == 'ms'
+                                                   else defs.fmt(v, unit))
+            cells = [val(m.get(v, {}).get('median')) for v in PHP_VARIANTS]
+            cells += [ratio_cell(r['pairs'].get(p, {}).get(key)) for p in PHP_RATIOS]
+            lines.append(f'| {names.get(script, script)} | {r["reps"]} | {label} | ' + ' | '.join(cells) + ' |')
+    return lines + ['']
+
+
+def prefault_section(result):
+    """Each time ratio as it comes and with page faults made free, side by side."""
+    pre = result.get('prefault') or {}
+    if not pre:
+        return []
+    ft = (result.get('firsttouch') or {}).get('first_touch_us_per_page')
+    lines = ['## Time with page faults made free', '',
+             f'The same workloads with the linear memory grown to {result.get("prefault_mib", "?")} MiB and every page '
+             'touched before main() (tools/wasm/pre.js, MWPM_PREFAULT_MIB), so that no first write faults: the time '
+             'ratios at a fault cost of zero, beside the ones measured as the memory comes'
+             + (f' ({ft:.2f} us per first write in this run)' if ft else '') + '. Medians of each mode\'s own rounds.', '',
+             '| workload | build | mwpm/libc as it comes | mwpm/libc no faults | mwpm/malloc as it comes | mwpm/malloc no faults |',
+             '|---|---|---|---|---|---|']
+    for th, label in defs.THREADINGS.items():
+        for w in defs.TARGET_WORKLOADS:
+            cells = []
+            for other in ('libc', 'malloc'):
+                for src in ('summary', 'prefault'):
+                    r = _row(result, src, th, w, 'run_ms').get('ratios', {}).get(other)
+                    cells.append(ratio_cell(r) if r else '-')
+            if any(c != '-' for c in cells):
+                lines.append(f'| {w} | {label} | ' + ' | '.join([cells[0], cells[1], cells[2], cells[3]]) + ' |')
     return lines + ['']
 
 
 def extra_sections(result):
-    lines = php_section(result.get('php'))
+    lines = prefault_section(result) + php_section(result.get('php'))
     ft = result.get('firsttouch')
     if ft:
         lines += ['## Fresh memory on this machine', '',

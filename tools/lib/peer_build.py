@@ -28,7 +28,7 @@ ARCHIVE = 'deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ht
 # (peer-report.js, after smaps.js: the final linear memory and its resident bytes).
 COUNT_LINK = ['-Wl,--wrap=mmap', '-Wl,--wrap=munmap', '--pre-js=' + os.path.join(TOP, 'tools', 'wasm', 'smaps.js'),
               '--pre-js=' + os.path.join(PEERS_SRC, 'peer-report.js'),
-              '-sEXPORTED_FUNCTIONS=_main,_peer_count']
+              '-sEXPORTED_FUNCTIONS=_main,_peer_count,_peer_huge_copied_bytes']
 # Emscripten 3.1.6's stacks on every version (later ones give 64 KiB, which PHP's compiler
 # overflows on deeply nested code: meson.build says the same for the project's programs).
 if TOOLCHAIN != '3.1.6':

@@ -190,12 +190,29 @@ def drop_in_archives(tries=5):
             time.sleep(20)
 
 
+STORAGE_SRC = os.path.join(pb.PEERS_SRC, 'php-storage.c')
+
+
+def storage_object():
+    """tests/peers/php-storage.c (Playground's chunk storage, written here) compiled against
+    this PHP build's headers."""
+    os.makedirs(BIN, exist_ok=True)
+    incs = [os.path.join(OBJ, 'main'), OBJ, os.path.join(OBJ, 'Zend'), os.path.join(OBJ, 'TSRM'),
+            os.path.join(SRC, 'main'), SRC, os.path.join(SRC, 'Zend'), os.path.join(SRC, 'TSRM')]
+    return pb.emcc(os.path.join(BIN, 'php-storage.o'), [STORAGE_SRC], ['-O2', '-c', '-w'] + ['-I' + i for i in incs],
+                   [ARCHIVE])
+
+
 def mmap_flags(variant, extra_flags, deps):
     """The link flags and dependencies that choose the mmap of a variant: libc, dropin, pool (the
-    peers' mmap_link), or any other name with only the caller's flags."""
+    peers' mmap_link), storage (libc's mmap for the heap's first chunk, every other chunk from
+    php-storage.c: posix_memalign + memset, as Playground ships), or any other name with only
+    the caller's flags."""
     if variant in ('dropin', 'pool'):
         drop_in_archives()
     flags, libs = pb.mmap_link(variant, False) if variant in ('libc', 'dropin', 'pool') else ([], [])
+    if variant == 'storage':
+        flags, libs = [storage_object(), '-Wl,--wrap=zend_startup_modules'], [STORAGE_SRC]
     return flags + list(extra_flags), libs + list(deps)
 
 
@@ -267,10 +284,15 @@ def leak_table(results):
 # ---- in the peers suite (tools/lib/peers.py, run) ----
 
 SET = os.path.join(pb.PEERS_SRC, 'php-phpt-set.txt')
-VARIANTS = ['libc', 'dropin', 'pool']
+VARIANTS = ['libc', 'dropin', 'pool', 'storage']
 # Over the drop-ins every file of the set must pass and the leak must stay away; over
 # emscripten's own mmap, what happens is recorded.
 DROP_INS = ('dropin', 'pool')
+# What must pass the set, the leak and the request loop: the drop-ins, and Playground's storage
+# (what a PHP on wasm ships instead); over libc's mmap every outcome is recorded.
+MUST_PASS = DROP_INS + ('storage',)
+REQUESTS = 300
+REQUEST_GROWTH = 1.1   # resident memory after the last request at most this times after request 10
 LEAK_ROUNDS = 50
 LEAK_GROWTH = 1.1      # round 50's memory at most this times round 2's
 
@@ -286,7 +308,7 @@ def judge_set(variant, js, t):
     line = (f'PHP .phpt set ({variant}): {len(results) - len(bad)} of {len(results)} pass, '
             f'{time.monotonic() - t0:.0f} s; mmap {calls["mmap"]}, munmap {calls["munmap"]} '
             f'({calls["munmap_failed"]} failed)')
-    if bad and variant in DROP_INS:
+    if bad and variant in MUST_PASS:
         print(f'FAIL {line}: ' + '; '.join(f'{r["file"]}: {r["reason"]}' for r in bad[:10]), flush=True)
         t.fail(f'peers: PHP .phpt set ({variant}): {len(bad)} files fail')
     else:
@@ -317,9 +339,53 @@ def judge_leak(variant, js, t):
             f'-> {mib(last.get("memory", -1))} MiB (resident {mib(last.get("resident", -1))} MiB), '
             f'munmap {last.get("munmap", "?")} ({last.get("munmap_failed", "?")} failed), {r["seconds"]:.1f} s')
     problem = leak_verdict(r)
-    if problem and variant in DROP_INS:
+    if problem and variant in MUST_PASS:
         print(f'FAIL {line}: {problem}', flush=True)
         t.fail(f'peers: PHP leak ({variant}): {problem}')
+    else:
+        print(f'ok   {line}' + (f' (recorded, emscripten\'s mmap: {problem})' if problem else ''), flush=True)
+        t.ok()
+    return r
+
+
+def requests(js, n=REQUESTS):
+    """tests/peers/php-requests.php over js: the readings after requests 1, 10, 100 and the last
+    (RUN-COUNTS records), the time per request, the PEER-COUNTS record at exit."""
+    script = os.path.join(pb.PEERS_SRC, 'php-requests.php')
+    env = dict(os.environ, PHP_ROUNDS='1')
+    rc, out, err, secs = run_php(js, ['-n', '-d', 'memory_limit=-1', script, str(n)], env=env)
+    records = [json.loads(m.group(1)) for m in ROUND.finditer(out)]
+    m = re.search(r'^php-requests: (\d+) requests in ([\d.]+) ms, ([\d.]+) ms per request', out, re.M)
+    return {'rc': rc, 'seconds': secs, 'checkpoints': records, 'final': final_counts(out),
+            'ms_per_request': float(m.group(3)) if m else -1, 'requests': int(m.group(1)) if m else 0,
+            'tail': err[-300:] if rc else ''}
+
+
+def requests_verdict(r):
+    """What is wrong with a request loop run, or None: it must serve every request, and its
+    resident memory after the last request stay within REQUEST_GROWTH of that after request 10."""
+    cps = r['checkpoints']
+    if r['rc'] != 0 or r['requests'] != REQUESTS or len(cps) < 4:
+        return f'exit {r["rc"]} after {r["requests"]} requests'
+    growth = cps[-1]['resident'] / cps[1]['resident'] if cps[1]['resident'] > 0 else 0
+    if growth > REQUEST_GROWTH:
+        return f'resident memory after request {REQUESTS} is {growth:.2f} times that after request 10'
+    return None
+
+
+def judge_requests(variant, js, t):
+    """tests/peers/php-requests.php over one variant, as one case."""
+    r = requests(js)
+    cps = r['checkpoints']
+    res = ', '.join(f'{mib(c["resident"])}' for c in cps)
+    last = cps[-1] if cps else {}
+    line = (f'PHP requests ({variant}): {r["requests"]} requests, {r["ms_per_request"]:.1f} ms each; resident after 1/10/100/'
+            f'{REQUESTS}: {res} MiB; memory {mib(last.get("memory", -1))} MiB; huge blocks copied '
+            f'{mib(last.get("huge_copied", -1))} MiB; munmap {last.get("munmap", "?")} ({last.get("munmap_failed", "?")} failed)')
+    problem = requests_verdict(r)
+    if problem and variant in MUST_PASS:
+        print(f'FAIL {line}: {problem}', flush=True)
+        t.fail(f'peers: PHP requests ({variant}): {problem}')
     else:
         print(f'ok   {line}' + (f' (recorded, emscripten\'s mmap: {problem})' if problem else ''), flush=True)
         t.ok()
@@ -337,12 +403,14 @@ def suite(ready, t):
         print(f'[peers] PHP: {e}', flush=True)
         t.fail(f'peers: PHP: {e}')
         return
-    print(f'[peers] PHP {VERSION} linked three ways', flush=True)
-    out = {'sets': {}, 'leaks': {}}
+    print(f'[peers] PHP {VERSION} linked {len(VARIANTS)} ways: ' + ', '.join(VARIANTS), flush=True)
+    out = {'sets': {}, 'leaks': {}, 'requests': {}}
     for v in VARIANTS:
         out['sets'][v] = judge_set(v, paths[v], t)
     for v in VARIANTS:
         out['leaks'][v] = judge_leak(v, paths[v], t)
+    for v in VARIANTS:
+        out['requests'][v] = judge_requests(v, paths[v], t)
     with open(os.path.join(pb.ROOT, 'php-results.json'), 'w') as f:
         json.dump(out, f, indent=1)
 
@@ -350,8 +418,8 @@ def suite(ready, t):
 def main(argv):
     import argparse
     ap = argparse.ArgumentParser(description='PHP 8.2 over each mmap (issue 22)')
-    ap.add_argument('what', nargs='?', default='link', choices=['link', 'leak'])
-    ap.add_argument('--variants', default='libc,dropin,pool')
+    ap.add_argument('what', nargs='?', default='link', choices=['link', 'leak', 'requests'])
+    ap.add_argument('--variants', default=','.join(VARIANTS))
     ap.add_argument('--rounds', type=int, default=50)
     ap.add_argument('--json', help='leak: write every round of every variant to this file')
     a = ap.parse_args(argv)
@@ -362,6 +430,11 @@ def main(argv):
     if a.what == 'link':
         for v, p in paths.items():
             print(f'{v}: {os.path.relpath(p, TOP)}')
+        return
+    if a.what == 'requests':
+        for v, p in paths.items():
+            r = requests(p, a.rounds if a.rounds != 50 else REQUESTS)
+            print(v, json.dumps({k: r[k] for k in ('rc', 'requests', 'ms_per_request', 'checkpoints')}))
         return
     results = {v: leak(p, a.rounds) for v, p in paths.items()}
     if a.json:

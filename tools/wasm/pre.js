@@ -27,3 +27,20 @@ Module['processUsage'] = function () {
   const u = process.resourceUsage();
   return { maxRss: u.maxRSS * 1024, minorFaults: u.minorPageFault };
 };
+
+// Faults made free (docs/performance.md, "Time at any fault cost"): under node with
+// MWPM_PREFAULT_MIB=N, the linear memory is grown to N MiB before main() and every 4 KiB page of
+// it read and written back with what it holds, so that no first write of the program takes a
+// page fault. Only for measuring: the memory then starts at N MiB and is resident.
+Module['preRun'].push(function () {
+  if (typeof process !== 'object' || !process.env || !process.env.MWPM_PREFAULT_MIB || typeof wasmMemory !== 'object') return;
+  const want = Number(process.env.MWPM_PREFAULT_MIB) * 1048576;
+  const have = wasmMemory.buffer.byteLength;
+  if (want > have) {
+    wasmMemory.grow((want - have) / 65536);
+    if (typeof updateMemoryViews === 'function') updateMemoryViews();
+    else updateGlobalBufferAndViews(wasmMemory.buffer);
+  }
+  const bytes = new Uint8Array(wasmMemory.buffer);
+  for (let i = 0; i < bytes.length; i += 4096) bytes[i] = bytes[i];
+});
