@@ -13,11 +13,12 @@
  * once the storage is set; the heap's first chunk, made before, stays mmap's (as in Playground,
  * which sets the storage when its extension starts).
  *
- * The storage is set when PHP starts its modules (the link wraps zend_startup_modules), after
- * the heap exists: through the heap's two first fields, which zend_alloc.c keeps private
- * (use_custom_heap, then storage, in a build with ZEND_MM_CUSTOM and ZEND_MM_STORAGE, PHP
- * 8.2's defaults). zend_mm_get_storage (public) checks the result: if the layout were not the
- * one assumed, the program stops saying so instead of running with something else.
+ * The storage is set as soon as the memory manager has made its heap (peer_heap_started, a hook
+ * of tests/peers/php-8.2-peer-hooks.patch): through the heap's two first fields, which
+ * zend_alloc.c keeps private (use_custom_heap, then storage, in a build with ZEND_MM_CUSTOM and
+ * ZEND_MM_STORAGE, PHP 8.2's defaults). zend_mm_get_storage (public) checks the result: if the
+ * layout were not the one assumed, the program stops saying so instead of running with
+ * something else.
  */
 #include "php.h"
 #include "Zend/zend_alloc.h"
@@ -56,17 +57,15 @@ typedef struct {
 	zend_mm_storage *storage;
 } HeapStart;
 
-zend_result __real_zend_startup_modules (void);
+void peer_heap_started (zend_mm_heap *heap);
 
-zend_result
-__wrap_zend_startup_modules (void)
+void
+peer_heap_started (zend_mm_heap *heap)
 {
-	zend_mm_heap *heap = zend_mm_get_heap ();
 	if (zend_mm_get_storage (heap) == NULL)
 		((HeapStart *)heap)->storage = &storage;
 	if (zend_mm_get_storage (heap) != &storage) {
 		fprintf (stderr, "php-storage: zend_mm_heap does not start as assumed (use_custom_heap, storage)\n");
 		abort ();
 	}
-	return __real_zend_startup_modules ();
 }

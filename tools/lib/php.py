@@ -212,7 +212,7 @@ def mmap_flags(variant, extra_flags, deps):
         drop_in_archives()
     flags, libs = pb.mmap_link(variant, False) if variant in ('libc', 'dropin', 'pool') else ([], [])
     if variant == 'storage':
-        flags, libs = [storage_object(), '-Wl,--wrap=zend_startup_modules'], [STORAGE_SRC]
+        flags, libs = [storage_object()], [STORAGE_SRC]
     return flags + list(extra_flags), libs + list(deps)
 
 
@@ -288,9 +288,13 @@ VARIANTS = ['libc', 'dropin', 'pool', 'storage']
 # Over the drop-ins every file of the set must pass and the leak must stay away; over
 # emscripten's own mmap, what happens is recorded.
 DROP_INS = ('dropin', 'pool')
-# What must pass the set, the leak and the request loop: the drop-ins, and Playground's storage
-# (what a PHP on wasm ships instead); over libc's mmap every outcome is recorded.
+# What must pass the .phpt set: the drop-ins, and Playground's storage (what a PHP on wasm ships
+# instead). The leak and the request loop must keep the drop-ins flat; Playground's storage must
+# only run them to the end (its growth, and the failed munmaps of the heap's first chunk, which
+# libc's mmap makes before the storage is set, are recorded). Over libc's mmap every outcome is
+# recorded.
 MUST_PASS = DROP_INS + ('storage',)
+BASELINES = ('storage',)
 REQUESTS = 300
 REQUEST_GROWTH = 1.1   # resident memory after the last request at most this times after request 10
 LEAK_ROUNDS = 50
@@ -339,7 +343,10 @@ def judge_leak(variant, js, t):
             f'-> {mib(last.get("memory", -1))} MiB (resident {mib(last.get("resident", -1))} MiB), '
             f'munmap {last.get("munmap", "?")} ({last.get("munmap_failed", "?")} failed), {r["seconds"]:.1f} s')
     problem = leak_verdict(r)
-    if problem and variant in MUST_PASS:
+    if problem and variant in BASELINES and r['rc'] == 0 and len(rs) == LEAK_ROUNDS:
+        print(f'ok   {line} (recorded, Playground\'s storage: {problem})', flush=True)
+        t.ok()
+    elif problem and variant in MUST_PASS:
         print(f'FAIL {line}: {problem}', flush=True)
         t.fail(f'peers: PHP leak ({variant}): {problem}')
     else:
@@ -383,7 +390,10 @@ def judge_requests(variant, js, t):
             f'{REQUESTS}: {res} MiB; memory {mib(last.get("memory", -1))} MiB; huge blocks copied '
             f'{mib(last.get("huge_copied", -1))} MiB; munmap {last.get("munmap", "?")} ({last.get("munmap_failed", "?")} failed)')
     problem = requests_verdict(r)
-    if problem and variant in MUST_PASS:
+    if problem and variant in BASELINES and r['rc'] == 0 and r['requests'] == REQUESTS:
+        print(f'ok   {line} (recorded, Playground\'s storage: {problem})', flush=True)
+        t.ok()
+    elif problem and variant in MUST_PASS:
         print(f'FAIL {line}: {problem}', flush=True)
         t.fail(f'peers: PHP requests ({variant}): {problem}')
     else:
