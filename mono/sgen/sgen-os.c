@@ -88,11 +88,14 @@ limit_refuses (size_t size, int flags, const char *description)
 }
 
 static void *
-finish_alloc (void *p, size_t size, const char *description, MonoMemAccountType type)
+finish_alloc (void *p, size_t size, int flags, const char *description, MonoMemAccountType type)
 {
 	if (!p) {
-		_sgen_set_error ("out of memory: the OS refused %zu bytes for %s (%s)", size, description,
-				 strerror (errno));
+		/* A request only from memory already held (SGEN_ALLOC_HELD) is a question, asked several
+		 * times per new batch: its "no" is not an error worth the formatting. */
+		if (!(flags & SGEN_ALLOC_HELD))
+			_sgen_set_error ("out of memory: the OS refused %zu bytes for %s (%s)", size, description,
+					 strerror (errno));
 		return NULL;
 	}
 	account_alloc (size, type);
@@ -104,7 +107,7 @@ sgen_alloc_os_memory (size_t size, int flags, const char *description, MonoMemAc
 {
 	if (limit_refuses (size, flags, description))
 		return NULL;
-	return finish_alloc (mono_valloc (NULL, size, mmap_flags (flags), type), size, description, type);
+	return finish_alloc (mono_valloc (NULL, size, mmap_flags (flags), type), size, flags, description, type);
 }
 
 void *
@@ -113,7 +116,7 @@ sgen_alloc_os_memory_aligned (size_t size, size_t alignment, int flags, const ch
 {
 	if (limit_refuses (size, flags, description))
 		return NULL;
-	return finish_alloc (mono_valloc_aligned (size, alignment, mmap_flags (flags), type), size,
+	return finish_alloc (mono_valloc_aligned (size, alignment, mmap_flags (flags), type), size, flags,
 			     description, type);
 }
 
