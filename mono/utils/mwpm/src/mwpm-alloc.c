@@ -16,6 +16,8 @@
 #include "mwpm-internal.h"
 
 #include <errno.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <string.h>
 
 typedef struct {
@@ -78,8 +80,52 @@ find_or_grow (uint64_t n64, uint64_t align64, bool grow)
 	return p;
 }
 
+/*
+ * Zeroing dirty memory, writing only what is not zero already. A page marked dirty may never
+ * have been written (mwpm cannot tell: a freed range is dirty as a whole), and a memset of it
+ * would make the kernel back it: each 4 KiB unit, the kernel's unit of resident memory, is read
+ * first and written only if some byte of it is not zero. A written unit usually shows a non-zero
+ * word in its first cache line, so the read costs little there; a unit never written reads the
+ * kernel's shared zero page and stays out of the resident set.
+ */
+#define ZERO_UNIT 4096u
+
+static bool
+unit_reads_zero (const uint64_t *w)
+{
+	for (unsigned i = 0; i < ZERO_UNIT / 8; i += 8) {
+		if (w[i] | w[i + 1] | w[i + 2] | w[i + 3] | w[i + 4] | w[i + 5] | w[i + 6] | w[i + 7])
+			return false;
+	}
+	return true;
+}
+
+/* Makes [p, p + bytes) read zero (bytes a multiple of ZERO_UNIT); memsets runs of units that do
+ * not, counts the others in bytes_found_zero. Without the lock, or with it for the overflow runs. */
+static void
+zero_dirty (char *p, size_t bytes)
+{
+	uint64_t found = 0;
+	char *run = NULL; /* start of the current run of units to write */
+	for (char *u = p, *end = p + bytes; u < end; u += ZERO_UNIT) {
+		if (unit_reads_zero ((const uint64_t *)u)) {
+			found += ZERO_UNIT;
+			if (run) {
+				memset (run, 0, (size_t)(u - run));
+				run = NULL;
+			}
+		} else if (!run) {
+			run = u;
+		}
+	}
+	if (run)
+		memset (run, 0, (size_t)(p + bytes - run));
+	if (found)
+		atomic_fetch_add_explicit (&_mwpm.found_zero, found, memory_order_relaxed);
+}
+
 /* Step 4: counts the dirty pages of [p, p + n) as zeroed and records them as runs in zero[];
- * those beyond ZERO_RUNS runs are zeroed here. Exactly the dirty pages are memset, and counted:
+ * those beyond ZERO_RUNS runs are zeroed here. Exactly the dirty pages are zeroed (zero_dirty), and counted:
  * free-dirty ones, and pages in use, which a claim reaches only when their holder takes them
  * over (mwpm_remap_at). Returns the runs recorded. Lock held. */
 static unsigned
@@ -97,7 +143,7 @@ note_dirty_runs (uint32_t p, uint32_t n, PageRun *zero)
 			zero[nzero++] = (PageRun){ q, 1 };
 		} else {
 			MONO_UNPOISON (_mwpm_page_addr (q), MWPM_PAGE_SIZE);
-			memset (_mwpm_page_addr (q), 0, MWPM_PAGE_SIZE);
+			zero_dirty (_mwpm_page_addr (q), MWPM_PAGE_SIZE);
 		}
 	}
 	return nzero;
@@ -138,7 +184,7 @@ finish_alloc (int err, uint32_t p, const PageRun *zero, unsigned nzero)
 		return NULL;
 	}
 	for (unsigned i = 0; i < nzero; i++)
-		memset (_mwpm_page_addr (zero[i].first), 0, (size_t)zero[i].count << MWPM_PAGE_SHIFT);
+		zero_dirty (_mwpm_page_addr (zero[i].first), (size_t)zero[i].count << MWPM_PAGE_SHIFT);
 	return _mwpm_page_addr (p);
 }
 

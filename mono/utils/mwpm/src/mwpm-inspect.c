@@ -33,6 +33,7 @@ _mwpm_stats_locked (MwpmStats *out)
 	out->span_end_page = _mwpm.span_end;
 	out->index_nodes_visited = _mwpm.index.visits;
 	out->zero_trust = _mwpm_trust_level_locked ();
+	out->bytes_found_zero = atomic_load_explicit (&_mwpm.found_zero, memory_order_relaxed);
 }
 
 uint64_t
@@ -209,14 +210,14 @@ mwpm_stats_to_json (const MwpmStats *s, char *buf, size_t len)
 {
 	return snprintf (buf, len,
 		"{\"page_size\":%zu,\"pages_in_use\":%zu,\"pages_free_zeroed\":%zu,\"pages_free_dirty\":%zu,"
-		"\"pages_external\":%zu,\"largest_free_run\":%zu,\"bytes_zeroed\":%" PRIu64 ",\"bytes_from_sbrk\":%" PRIu64 ","
+		"\"pages_external\":%zu,\"largest_free_run\":%zu,\"bytes_zeroed\":%" PRIu64 ",\"bytes_found_zero\":%" PRIu64 ",\"bytes_from_sbrk\":%" PRIu64 ","
 		"\"pages_in_use_peak\":%zu,\"span_first_page\":%zu,\"span_end_page\":%zu,"
 		"\"alloc_calls\":%" PRIu64 ",\"alloc_failures\":%" PRIu64 ",\"at_refused\":%" PRIu64 ",\"free_calls\":%" PRIu64 ",\"free_rejected\":%" PRIu64 ","
 		"\"free_noop_calls\":%" PRIu64 ",\"free_pages_ignored\":%" PRIu64 ",\"sbrk_calls\":%" PRIu64 ",\"sbrk_failures\":%" PRIu64 ","
 		"\"welds\":%" PRIu64 ",\"bytes_unusable\":%" PRIu64 ",\"bytes_from_sbrk_untrusted\":%" PRIu64 ",\"break_lowered_seen\":%" PRIu64 ","
 		"\"index_nodes_visited\":%" PRIu64 ",\"lock_contended\":%" PRIu64 ",\"zero_trust\":%d}",
 		s->page_size, s->pages_in_use, s->pages_free_zeroed, s->pages_free_dirty, s->pages_external,
-		s->largest_free_run, s->bytes_zeroed, s->bytes_from_sbrk, s->pages_in_use_peak, s->span_first_page,
+		s->largest_free_run, s->bytes_zeroed, s->bytes_found_zero, s->bytes_from_sbrk, s->pages_in_use_peak, s->span_first_page,
 		s->span_end_page, s->alloc_calls, s->alloc_failures, s->at_refused, s->free_calls, s->free_rejected, s->free_noop_calls,
 		s->free_pages_ignored, s->sbrk_calls, s->sbrk_failures, s->welds, s->bytes_unusable,
 		s->bytes_from_sbrk_untrusted, s->break_lowered_seen, s->index_nodes_visited, s->lock_contended, s->zero_trust);

@@ -24,6 +24,8 @@
 #include "mwpm-index.h"
 #include "mwpm-platform.h"
 
+#include <stdatomic.h>
+
 #define MWPM_PAGE_SHIFT ((unsigned)__builtin_ctz (MWPM_PAGE_SIZE))
 #define MWPM_TABLE_PAGES ((uint32_t)(MWPM_SPACE_BYTES >> MWPM_PAGE_SHIFT))
 #define MWPM_LEAVES (MWPM_TABLE_PAGES / 64)
@@ -48,6 +50,8 @@ typedef struct {
 
 	size_t count[MWPM_PAGE_STATE_COUNT];
 	MwpmStats stats;
+	/* stats.bytes_found_zero: added outside the lock, by whoever zeroes a request's pages. */
+	_Atomic uint64_t found_zero;
 	uint64_t last_op_visits;
 
 	MwpmGrowHook grow_hook;
