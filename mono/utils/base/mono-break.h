@@ -10,10 +10,15 @@
  *    MORECORE_CANNOT_TRIM, brk() aborts in pthreads builds: the break only goes up;
  *  - 3.1.69 and 6.0.5 on wasm32: sbrk widens its increment as unsigned before the check, so a
  *    negative one asks for nearly 4 GiB and fails with ENOMEM (brk() to a lower address the
- *    same); dlmalloc keeps MORECORE_CANNOT_TRIM: the break only goes up. Versions between 3.1.7
- *    and 3.1.68 were not read: not trusted;
- *  - 6.0.5 on wasm64: sbrk takes a negative increment and lowers the break (emmalloc_trim does
- *    so): not trusted;
+ *    same); dlmalloc, the default malloc, keeps MORECORE_CANNOT_TRIM. But emmalloc's trim
+ *    (malloc_trim with -sMALLOC=emmalloc) calls _sbrk64, which takes a negative increment on
+ *    wasm32 too (6.0.5's system/lib/emmalloc.c): the break only goes up unless emmalloc is in
+ *    the program, which a weak reference to emmalloc_trim tells at run time (it is defined in
+ *    the object that defines emmalloc's malloc). Versions between 3.1.7 and 3.1.68 were not
+ *    read: not trusted;
+ *  - 6.0.5 on wasm64: sbrk itself takes a negative increment and lowers the break, but nothing
+ *    in the C library calls it so except emmalloc's trim: the same rule as on wasm32. Versions
+ *    before 6.0.5 on wasm64 were not read: not trusted;
  *  - in the shared-pool build, and in a program linked with libmwpm-pool.a (its objects are
  *    compiled with MONO_BREAK_OWN_MALLOC): malloc takes its pages from mwpm and never calls sbrk,
  *    whatever the version or target;
@@ -46,10 +51,15 @@
 #endif
 #if MONO_CONFIG_SHARED_POOL || defined(MONO_BREAK_OWN_MALLOC)
 #define MONO_BREAK_MONOTONIC 1
-#elif defined(__wasm64__)
+#elif defined(__wasm64__) && MONO_EMSCRIPTEN_VERSION < 60005
 #define MONO_BREAK_MONOTONIC 0
-#elif MONO_EMSCRIPTEN_VERSION <= 30106 || MONO_EMSCRIPTEN_VERSION >= 30169
+#elif MONO_EMSCRIPTEN_VERSION <= 30106
 #define MONO_BREAK_MONOTONIC 1
+#elif MONO_EMSCRIPTEN_VERSION >= 30169
+#include <stddef.h>
+/* Defined only when emmalloc is linked (see above). */
+extern int emmalloc_trim (size_t pad) __attribute__ ((weak));
+#define MONO_BREAK_MONOTONIC (&emmalloc_trim == NULL)
 #else
 #define MONO_BREAK_MONOTONIC 0
 #endif
@@ -58,6 +68,9 @@
 #else
 #define MONO_BREAK_MONOTONIC 0
 #endif
+
+/* MONO_BREAK_MONOTONIC is an expression, evaluated at run time on some versions: never in a
+ * static initializer or #if. */
 
 /* The highest break seen, and whether it was ever seen lower than that. */
 typedef struct {

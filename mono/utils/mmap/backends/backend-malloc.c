@@ -43,18 +43,24 @@
 static atomic_uint_fast64_t zeroed_bytes;
 static atomic_uint_fast64_t mapped_bytes;
 
-/* The break's trust: the toolchain's declaration (tests may declare otherwise), and what was
- * seen of the break. Single-threaded builds only read them. */
+/* The break's trust: the toolchain's declaration (MONO_BREAK_MONOTONIC, unless a test declared
+ * otherwise), and what was seen of the break. Single-threaded builds only read them. */
 static struct {
-	bool declared_monotonic;
+	int declared_by_test; /* -1: none; else 0 or 1 */
 	MonoBreakWatch watch;
-} brk_trust = { .declared_monotonic = MONO_BREAK_MONOTONIC };
+} brk_trust = { .declared_by_test = -1 };
 
 void
 mono_mmap_malloc_declare_break_for_tests (bool monotonic)
 {
-	brk_trust.declared_monotonic = monotonic;
+	brk_trust.declared_by_test = monotonic;
 	brk_trust.watch = (MonoBreakWatch){ 0 };
+}
+
+static bool
+declared_monotonic (void)
+{
+	return brk_trust.declared_by_test >= 0 ? brk_trust.declared_by_test != 0 : (bool)(MONO_BREAK_MONOTONIC);
 }
 
 /* The lowest address of memory fresh from sbrk for the next malloc: the break, when it can be
@@ -62,7 +68,7 @@ mono_mmap_malloc_declare_break_for_tests (bool monotonic)
 static uintptr_t
 fresh_from (void)
 {
-	if (!FRESH_CHECK || !brk_trust.declared_monotonic)
+	if (!FRESH_CHECK || !declared_monotonic ())
 		return UINTPTR_MAX;
 	uintptr_t brk = (uintptr_t)sbrk (0);
 	return mono_break_watch (&brk_trust.watch, brk) ? brk : UINTPTR_MAX;
