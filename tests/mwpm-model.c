@@ -19,7 +19,7 @@
 #include <string.h>
 
 #define PAGE MWPM_PAGE_SIZE
-#define MAX_PAGES (((uint64_t)1 << 32) / PAGE)
+#define MAX_PAGES (MWPM_SPACE_BYTES / PAGE)
 #define MAX_LIVE 512
 #define MAX_FOREIGN 64
 
@@ -698,14 +698,14 @@ do_bad_call (ModelSource *src, ModelCounts *k)
 			break;
 		case 2:
 			if (mwpm_alloc_at ((void *)(base + (uintptr_t)(MAX_PAGES - 1) * PAGE), 2 * PAGE, 0) || errno != EINVAL)
-				FAIL ("alloc_at past the 32-bit space accepted");
+				FAIL ("alloc_at past the space accepted");
 			break;
 		default: {
 			/* From offset 0: past the space (EINVAL) unless it just fits, as on wasm32, where
 			 * page 0 (static data, below the span) is taken (EEXIST). */
 			uint64_t at = 0;
 			size_t size = SIZE_MAX - (size_t)src->next (src, 2 * PAGE);
-			int want = at + size > ((uint64_t)1 << 32) ? EINVAL : EEXIST;
+			int want = at + size > MWPM_SPACE_BYTES ? EINVAL : EEXIST;
 			if (mwpm_alloc_at ((void *)(base + (uintptr_t)at), size, 0) || errno != want)
 				FAIL ("alloc_at of %zu bytes at offset %" PRIu64 ": errno %d, expected %d", size, at, errno, want);
 			break;
@@ -747,7 +747,7 @@ model_run (ModelSource *src, const ModelConfig *cfg, ModelCounts *k)
 	mwpm_platform_info (&info);
 	base = info.base;
 	sbrk_granule = info.sbrk_granule;
-	limit = info.memory_max < ((uint64_t)1 << 32) ? info.memory_max : (uint64_t)1 << 32;
+	limit = info.memory_max < MWPM_SPACE_BYTES ? info.memory_max : MWPM_SPACE_BYTES;
 	capped = limit <= ((uint64_t)1 << 30);
 	/* Keep live memory bounded: free more often when much is held. */
 	hold_limit = (capped ? limit : (768ull << 20)) / PAGE / 2;

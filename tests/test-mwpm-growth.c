@@ -151,7 +151,7 @@ near_cap (unsigned percent)
 	fresh ();
 	T_CHECK (mwpm_alloc_range (PAGE, 0) != NULL, "a first page");
 	T_CHECK (foreign (100) == 0, "foreign sbrk");
-	uint64_t limit = info.memory_max < ((uint64_t)1 << 32) ? info.memory_max : (uint64_t)1 << 32;
+	uint64_t limit = info.memory_max < MWPM_SPACE_BYTES ? info.memory_max : MWPM_SPACE_BYTES;
 	uint64_t brk = current_break ();
 	uint64_t room_pages = (limit - round_up (brk, PAGE)) / PAGE;
 	uint64_t pages = percent >= 100 ? room_pages : room_pages * percent / 100;
@@ -176,7 +176,7 @@ near_cap (unsigned percent)
 	room_pages = (limit - round_up (brk, PAGE)) / PAGE;
 	MwpmStats s2 = stats ();
 	uint64_t too_much = (room_pages + s2.pages_free_zeroed + s2.pages_free_dirty + 1) * PAGE;
-	if (too_much < ((uint64_t)1 << 32)) {
+	if (too_much < MWPM_SPACE_BYTES && (uint64_t)(size_t)too_much == too_much) {
 		errno = 0;
 		T_CHECK (mwpm_alloc_range ((size_t)too_much, 0) == NULL && errno == ENOMEM, "more than the room: ENOMEM");
 		MwpmStats s3 = stats ();

@@ -786,7 +786,7 @@ case_alloc_at (void)
 	errno = 0;
 	T_CHECK (mwpm_alloc_at (a, PAGE, 8) == NULL && errno == EINVAL, "unknown flag");
 	errno = 0;
-	T_CHECK (mwpm_alloc_at (at (((uint64_t)1 << 32) - PAGE), 2 * PAGE, 0) == NULL && errno == EINVAL, "past the 32-bit space");
+	T_CHECK (mwpm_alloc_at (at (MWPM_SPACE_BYTES - PAGE), 2 * PAGE, 0) == NULL && errno == EINVAL, "past the space");
 	errno = 0;
 	T_CHECK (mwpm_alloc_at (a, (size_t)-1, 0) == NULL && errno == EINVAL, "huge size");
 	MwpmStats s7 = stats ();

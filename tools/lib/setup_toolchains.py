@@ -31,7 +31,8 @@ APT_CONF = ('// tools/setup: inside this root filesystem only. The archive\'s Re
             'Acquire::Check-Valid-Until "false";\n'
             'APT::Install-Recommends "false";\n')
 # What warms emscripten's library cache: one program per configuration the project links.
-WARM = [('single-threaded', []), ('pthreads', ['-pthread'])]
+WARM = [('single-threaded', []), ('pthreads', ['-pthread']),
+        ('wasm64', ['-m64']), ('wasm64-pthreads', ['-m64', '-pthread'])]
 PROGRAM = '#include <stdio.h>\n#include <stdlib.h>\nint main (void) { free (malloc (10)); puts ("ok"); return 0; }\n'
 
 

@@ -24,6 +24,7 @@ class Toolchain:
     suite: str = ''          # Debian suite of the root filesystem
     package: str = ''        # the pinned emscripten package version
     about: str = ''
+    wasm64_cross: str | None = None  # its cross file for wasm64 (memory64), where it builds wasm64
 
 
 # Where root filesystems live: outside any checkout, so that every clone reuses one (and its
@@ -33,7 +34,7 @@ ROOTS = os.environ.get('MWPM_TOOLCHAINS_DIR', '/var/lib/mwpm-toolchains')
 TOOLCHAINS = {
     '3.1.6': Toolchain('3.1.6', 'emscripten', about="emscripten 3.1.6 (Debian 12's package, node 20, clang 14)"),
     '6.0.5': Toolchain('6.0.5', 'emscripten-6', root=os.path.join(ROOTS, 'emscripten-6.0.5-sid'), suite='sid',
-                       package='6.0.5+dfsg+~1.41.5-2',
+                       package='6.0.5+dfsg+~1.41.5-2', wasm64_cross='emscripten-6-wasm64',
                        about="emscripten 6.0.5 (Debian unstable's package in a root filesystem, node 24, clang 21)"),
 }
 ALIASES = {'6': '6.0.5', '3': '3.1.6', 'host': '3.1.6'}

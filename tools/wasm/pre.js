@@ -37,7 +37,9 @@ Module['preRun'].push(function () {
   const want = Number(process.env.MWPM_PREFAULT_MIB) * 1048576;
   const have = wasmMemory.buffer.byteLength;
   if (want > have) {
-    wasmMemory.grow((want - have) / 65536);
+    // A memory64 memory takes its page count as a BigInt.
+    const pages = (want - have) / 65536;
+    try { wasmMemory.grow(pages); } catch (e) { wasmMemory.grow(BigInt(pages)); }
     if (typeof updateMemoryViews === 'function') updateMemoryViews();
     else updateGlobalBufferAndViews(wasmMemory.buffer);
   }

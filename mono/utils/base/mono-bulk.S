@@ -5,6 +5,8 @@
 # so a mutable global is per thread by construction, and it exists before the thread's TLS
 # block does (emscripten allocates that block with malloc, which in the shared-pool build
 # reaches mwpm). It starts at 0 in every thread, so a thread's first bulk operation refreshes.
+#
+# The page count is kept as an i32 on wasm32 and wasm64 alike (16 GiB is 2^18 pages).
 
 .globaltype _mono_bulk_seen_pages_global, i32
 _mono_bulk_seen_pages_global:
@@ -16,12 +18,11 @@ _mono_bulk_seen_pages:
   global.get _mono_bulk_seen_pages_global
   end_function
 
-# memory.grow by 0 pages brings this thread's view of the memory up to date and returns the
-# size in pages: that is what the thread has now seen.
-.globl _mono_bulk_refresh
-_mono_bulk_refresh:
-  .functype _mono_bulk_refresh () -> ()
-  i32.const 0
-  memory.grow 0
+# Records the memory size, in pages, this thread has seen (mono-bulk.h, _mono_bulk_refresh, does
+# the memory.grow by 0 that tells it).
+.globl _mono_bulk_set_seen_pages
+_mono_bulk_set_seen_pages:
+  .functype _mono_bulk_set_seen_pages (i32) -> ()
+  local.get 0
   global.set _mono_bulk_seen_pages_global
   end_function

@@ -22,7 +22,16 @@
 /* mono-bulk.S: a per-thread wasm global, not C thread-local storage, which does not exist yet
  * when emscripten allocates a thread's TLS block through malloc (and so mwpm). */
 uint32_t _mono_bulk_seen_pages (void);
-void _mono_bulk_refresh (void);
+void _mono_bulk_set_seen_pages (uint32_t pages);
+
+/* memory.grow by 0 pages brings this thread's view of the memory up to date and returns its size
+ * in pages: that is what the thread has now seen. (In C: the assembler does not know whether the
+ * memory is 32- or 64-bit; the compiler does.) */
+static inline void
+_mono_bulk_refresh (void)
+{
+	_mono_bulk_set_seen_pages ((uint32_t)__builtin_wasm_memory_grow (0, 0));
+}
 
 /* Makes addresses [0, end) safe for bulk memory operations in the calling thread. */
 static inline void

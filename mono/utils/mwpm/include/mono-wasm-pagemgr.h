@@ -28,8 +28,19 @@
  * power of two from 4096 to 1 MiB. */
 #define MWPM_PAGE_SIZE MONO_CONFIG_MWPM_PAGE_SIZE
 
-/* Bytes of the address space mwpm manages: the 32-bit space (its end, 2^32, fits a uint64_t). */
+/* Bytes of the address space mwpm manages, from the start of linear memory: on wasm32 the whole
+ * 32-bit space (its end, 2^32, fits a uint64_t); on wasm64 16 GiB, the most memory64 engines give
+ * a memory today (V8's limit; emscripten's MAXIMUM_MEMORY for wasm64 defaults to it). The page
+ * table and the free-page index are sized by it: about 24 KiB of metadata per GiB managed with
+ * 64 KiB pages (docs/mwpm.md, "Address space"). A build may choose another power of two of at
+ * least 4 GiB with -DMWPM_SPACE_BYTES=... (the native builds that check 64-bit arithmetic do). */
+#ifndef MWPM_SPACE_BYTES
+#if defined(__wasm64__)
+#define MWPM_SPACE_BYTES ((uint64_t)1 << 34)
+#else
 #define MWPM_SPACE_BYTES ((uint64_t)1 << 32)
+#endif
+#endif
 
 /*
  * The smallest sbrk request. Each sbrk result costs up to one partial page at each end when
@@ -52,7 +63,11 @@ typedef struct {
 	size_t   pages_free_dirty;   /* controlled, free, contents unknown */
 	size_t   pages_external;     /* inside mwpm's span but taken by other sbrk callers */
 	size_t   largest_free_run;   /* pages */
-	uint64_t bytes_zeroed;       /* bytes mwpm has memset, in total */
+	uint64_t bytes_zeroed;       /* bytes of dirty pages mwpm made read zero for MWPM_ZEROED
+				      * requests, in total: memset, or found zero already */
+	uint64_t bytes_found_zero;   /* of those, the bytes found zero and left unwritten (4 KiB
+				      * units never written since the engine gave them, or zeroed
+				      * by their last holder): no write, no page made resident */
 	uint64_t bytes_from_sbrk;    /* bytes mwpm has obtained from sbrk, in total */
 	/* Peaks and counters. */
 	size_t   pages_in_use_peak;
