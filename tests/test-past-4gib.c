@@ -1,7 +1,6 @@
 /*
  * test-past-4gib.c: the mmap drop-in (libmwpm-mmap.a) on a 64-bit linear memory, past 4 GiB.
- * Built where mwpm manages more than 4 GiB (MWPM_SPACE_BYTES): wasm64. (Natively it would drive
- * the drop-in's own names over a host platform reserving that space; no configuration does yet.)
+ * Built where mwpm manages more than 4 GiB (MWPM_SPACE_BYTES): wasm64.
  *
  * The program maps six 1 GiB mappings and writes three pages of each (so the process holds a few
  * MiB, not 6 GiB), then:
@@ -29,16 +28,6 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
-
-/* Emscripten: the POSIX names, which libmwpm-mmap.a serves. Natively: the drop-in's own names
- * over mwpm's simulated memory (the host's mmap is the kernel's). */
-#ifdef __EMSCRIPTEN__
-#define MAP mmap
-#define UNMAP munmap
-#else
-#define MAP mwpm_mmap
-#define UNMAP mwpm_munmap
-#endif
 
 #define GIB ((uint64_t)1 << 30)
 #define MIB ((uint64_t)1 << 20)
@@ -151,7 +140,7 @@ probes_hold (const char *when)
 static int
 unmap_hole (uint64_t lo, uint64_t len)
 {
-	T_CHECK (UNMAP (at_offset (lo), len) == 0, "munmap of 0x%llx + %llu MiB: errno %d", (unsigned long long)lo,
+	T_CHECK (munmap (at_offset (lo), len) == 0, "munmap of 0x%llx + %llu MiB: errno %d", (unsigned long long)lo,
 		 (unsigned long long)(len / MIB), errno);
 	holes[nholes++] = (Hole){lo, len};
 	for (uint64_t o = lo; o < lo + len; o += 16 * MIB)
@@ -182,7 +171,7 @@ case_past_4gib (void)
 	int64_t resident0 = usage_resident_linear ();
 	double t0 = now_ms ();
 	for (int m = 0; m < MAPS; m++) {
-		maps[m] = MAP (NULL, GIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		maps[m] = mmap (NULL, GIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		T_CHECK (maps[m] != MAP_FAILED, "mapping %d of 1 GiB: errno %d", m, errno);
 		T_CHECK (mwpm_mmap_owns (maps[m]) && mwpm_mmap_owns (maps[m] + GIB - 1), "mapping %d is the drop-in's", m);
 		for (int k = 0; k < 3; k++) {
@@ -227,17 +216,17 @@ case_past_4gib (void)
 
 	/* Mapped again: at the straddling hole's address (a hint, honoured where it is free), over the
 	 * middle hole with MAP_FIXED, and once with no address. */
-	char *a = MAP (at_offset (straddle), 256 * MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *a = mmap (at_offset (straddle), 256 * MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	T_CHECK (a == at_offset (straddle), "the hint across 4 GiB was honoured (got 0x%llx)",
 		 (unsigned long long)(a == MAP_FAILED ? 0 : off_of (a)));
 	T_CHECK (page_is (straddle, 0) && page_is (4 * GIB, 0), "pages written before the unmap read zero");
 	T_CHECK (probes_zero_in (straddle, 256 * MIB) == 0, "probes across 4 GiB read zero");
-	char *f = MAP (at_offset (mid), 128 * MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	char *f = mmap (at_offset (mid), 128 * MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	T_CHECK (f == at_offset (mid), "MAP_FIXED over the middle hole above 4 GiB: errno %d", errno);
 	T_CHECK (probes_zero_in (mid, 128 * MIB) == 0, "probes of the middle hole read zero");
 	nholes = 1; /* the straddling and middle holes are mapped again; the tail stays unmapped */
 	holes[0] = (Hole){tail, 192 * MIB};
-	char *n = MAP (NULL, 64 * MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *n = mmap (NULL, 64 * MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	T_CHECK (n != MAP_FAILED && mwpm_mmap_owns (n), "a mapping with no address: errno %d", errno);
 	memset (n + 64 * MIB - pg, 0x77, pg);
 	pages_written++;
@@ -273,8 +262,8 @@ case_past_4gib (void)
 	}
 
 	for (int m = 0; m < MAPS; m++)
-		UNMAP (maps[m], GIB);
-	UNMAP (n, 64 * MIB);
+		munmap (maps[m], GIB);
+	munmap (n, 64 * MIB);
 	T_CHECK (checks_pass (), "invariants after unmapping everything");
 	T_CHECK (!mwpm_mmap_owns (at_offset (4 * GIB)), "nothing owned at 4 GiB at the end");
 	return 0;

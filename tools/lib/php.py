@@ -342,17 +342,23 @@ def judge_leak(variant, js, t):
     line = (f'PHP leak ({variant}): {len(rs)} rounds, exit {r["rc"]}, memory {mib(rs[1]["memory"]) if len(rs) > 1 else "?"} '
             f'-> {mib(last.get("memory", -1))} MiB (resident {mib(last.get("resident", -1))} MiB), '
             f'munmap {last.get("munmap", "?")} ({last.get("munmap_failed", "?")} failed), {r["seconds"]:.1f} s')
-    problem = leak_verdict(r)
-    if problem and variant in BASELINES and r['rc'] == 0 and len(rs) == LEAK_ROUNDS:
+    judge('leak', variant, line, leak_verdict(r), r['rc'] == 0 and len(rs) == LEAK_ROUNDS, t)
+    return r
+
+
+def judge(what, variant, line, problem, completed, t):
+    """One case's verdict: a problem is a failure over the links that must pass (MUST_PASS), a
+    recorded result over the baselines: Playground's storage when it ran to the end (BASELINES),
+    emscripten's mmap always."""
+    if problem and variant in BASELINES and completed:
         print(f'ok   {line} (recorded, Playground\'s storage: {problem})', flush=True)
         t.ok()
     elif problem and variant in MUST_PASS:
         print(f'FAIL {line}: {problem}', flush=True)
-        t.fail(f'peers: PHP leak ({variant}): {problem}')
+        t.fail(f'peers: PHP {what} ({variant}): {problem}')
     else:
         print(f'ok   {line}' + (f' (recorded, emscripten\'s mmap: {problem})' if problem else ''), flush=True)
         t.ok()
-    return r
 
 
 def requests(js, n=REQUESTS):
@@ -389,16 +395,7 @@ def judge_requests(variant, js, t):
     line = (f'PHP requests ({variant}): {r["requests"]} requests, {r["ms_per_request"]:.1f} ms each; resident after 1/10/100/'
             f'{REQUESTS}: {res} MiB; memory {mib(last.get("memory", -1))} MiB; huge blocks copied '
             f'{mib(last.get("huge_copied", -1))} MiB; munmap {last.get("munmap", "?")} ({last.get("munmap_failed", "?")} failed)')
-    problem = requests_verdict(r)
-    if problem and variant in BASELINES and r['rc'] == 0 and r['requests'] == REQUESTS:
-        print(f'ok   {line} (recorded, Playground\'s storage: {problem})', flush=True)
-        t.ok()
-    elif problem and variant in MUST_PASS:
-        print(f'FAIL {line}: {problem}', flush=True)
-        t.fail(f'peers: PHP requests ({variant}): {problem}')
-    else:
-        print(f'ok   {line}' + (f' (recorded, emscripten\'s mmap: {problem})' if problem else ''), flush=True)
-        t.ok()
+    judge('requests', variant, line, requests_verdict(r), r['rc'] == 0 and r['requests'] == REQUESTS, t)
     return r
 
 
