@@ -86,6 +86,16 @@ def _lib_name(settings, part=''):
   return f'libmwpm-{opts["variant"]}{threads}-{_digest()}' + (f'-{part}.a' if part else '.o')
 
 
+def _memory64_flags(settings):
+  """The program's wasm64 for the port's own compiles: -m64 where emcc knows it (it marks
+  -sMEMORY64 deprecated by then), the setting before."""
+  if not settings.MEMORY64:
+    return []
+  from tools import utils
+  version = tuple(int(x) for x in utils.EMSCRIPTEN_VERSION.split('.')[:3])
+  return ['-m64'] if settings.MEMORY64 == 1 and version >= (5, 0, 0) else [f'-sMEMORY64={settings.MEMORY64}']
+
+
 def get(ports, settings, shared):
   threads = bool(settings.PTHREADS)
   pool = opts['variant'] == 'pool'
@@ -98,8 +108,7 @@ def get(ports, settings, shared):
     flags = ['-O2', '-std=gnu11', '-fno-strict-aliasing', '-I' + build] + ['-I' + os.path.join(TOP, i) for i in INCLUDES]
     if threads:
       flags.append('-pthread')
-    if settings.MEMORY64:
-      flags.append(f'-sMEMORY64={settings.MEMORY64}')
+    flags += _memory64_flags(settings)
     srcs = CORE + (POOL if pool else [])
     objects = []
     # Parts built as emscripten builds its ports (into its cache's library folder), then joined.
@@ -130,7 +139,7 @@ def get(ports, settings, shared):
       objects += [third, sbrk_lib]
     # One relocatable object of all of it: linked whole, its mmap (and malloc) win.
     cmd = [shared.EMCC, '-r', '-o', final] + (['-pthread'] if threads else []) + \
-          ([f'-sMEMORY64={settings.MEMORY64}'] if settings.MEMORY64 else []) + \
+          _memory64_flags(settings) + \
           ['-Wl,--whole-archive'] + objects + ['-Wl,--no-whole-archive']
     subprocess.check_call(cmd)
     ports.install_headers(os.path.join(TOP, MWPM, 'include'), pattern='mono-wasm-pagemgr.h', target='mwpm')

@@ -465,7 +465,7 @@ static int
 case_malloc_huge_refused (void)
 {
 	T_CHECK (use (MONO_MMAP_BACKEND_MALLOC) == 0, "%s", err);
-	const size_t sizes[] = { SIZE_MAX / 2 + 1,
+	const size_t sizes[] = { SIZE_MAX / 2 + 1, SIZE_MAX & ~(size_t)65535,
 #if UINTPTR_MAX > 0xFFFFFFFFu
 		SIZE_MAX / 4, (size_t)1 << 40, ((size_t)1 << 40) + 65536, (size_t)1 << 41, (size_t)1 << 46,
 #else

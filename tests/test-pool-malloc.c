@@ -129,13 +129,18 @@ case_alignment_and_sizes (void)
  * block and never a hang (a hang times the test out). emscripten's own malloc has three holes the
  * pool closes (pvalloc wraps to a tiny block above SIZE_MAX - 4095; memalign's family never
  * returns for a non-power-of-two alignment above 2^31; aligned_alloc with alignment 0 traps on a
- * division by zero): on it those draws are skipped, counted, as are its refusals that leave
+ * division by zero), and on wasm64 a fourth (a request of about 2^53 bytes or more traps or
+ * comes back short): on it those draws are skipped, counted, as are its refusals that leave
  * errno at 0.
  */
 static const size_t limit_sizes[] = {
 	0, 1, 7, 8, 9, 4095, 4096, 4097, 65535, 65536, 65537, 1u << 20, (1u << 20) + 1, 0x7fffffff, 0x80000000u, 0x80000001u,
 	SIZE_MAX / 2 - 1, SIZE_MAX / 2, SIZE_MAX / 2 + 1, 0xffff0001u, SIZE_MAX - 65536, SIZE_MAX - 65535, SIZE_MAX - 4096,
 	SIZE_MAX - 4095, SIZE_MAX - 64, SIZE_MAX - 16, SIZE_MAX - 8, SIZE_MAX - 1, SIZE_MAX,
+#if UINTPTR_MAX > 0xFFFFFFFFu
+	/* Past any wasm64 memory (16 GiB), below the hole of emscripten's malloc there. */
+	(size_t)17 << 30, (size_t)1 << 40, ((size_t)1 << 52) - 1,
+#endif
 };
 static const size_t limit_aligns[] = {
 	0, 1, 2, 3, 4, 8, 12, 16, 24, 48, 4096, 65536, 65537, 1u << 30, 0x7fffffff, 0x80000000u, 0x80000001u, 0xc0000000u,
@@ -185,6 +190,14 @@ known_hole (int fn, size_t size, size_t align)
 		return "pvalloc wraps";
 	if (fn == L_ALIGNED_ALLOC && align == 0)
 		return "aligned_alloc divides by the alignment";
+#if UINTPTR_MAX > 0xFFFFFFFFu
+	/* Emscripten 6.0.5 on wasm64: a request of about 2^53 bytes or more traps in sbrk's heap
+	 * growth, or comes back as a short block near SIZE_MAX (malloc (SIZE_MAX - 65535) gives 16
+	 * bytes): the pool and the malloc backend refuse anything above the maximum memory first. */
+	const size_t wasm64_sbrk_limit = (size_t)1 << 52;
+	if (size >= wasm64_sbrk_limit || align >= wasm64_sbrk_limit)
+		return "wasm64: sbrk mishandles 2^53";
+#endif
 	bool memalign_family = fn == L_MEMALIGN || fn == L_BUILTIN_MEMALIGN || fn == L_ALIGNED_ALLOC;
 	if (memalign_family && align > SIZE_MAX / 2 + 1 && (align & (align - 1)))
 		return "memalign never returns";

@@ -2,7 +2,8 @@
 
 Programs are compiled in a folder outside the checkout with nothing but
 `emcc prog.c --use-port=<checkout>/ports/mwpm.py[:variant=pool]` and the usual settings, single-
-threaded and with -pthread; every build of the port is emscripten's own (in its cache):
+threaded and with -pthread, wasm32 and wasm64 (-m64); every build of the port is emscripten's
+own (in its cache):
   - tests/port/port-mmap.c over the mmap variant: mwpm serves mmap, fresh pages are not memset,
     part of a mapping can be unmapped, a hint over the hole is honoured (its TAP cases count);
   - tests/test-one-pool.c (a program that knows nothing of mwpm) over the pool variant: mmap 70 %
@@ -71,13 +72,14 @@ def run(args):
     t = Tally()
     tests = os.path.join(TOP, 'tests')
     with tempfile.TemporaryDirectory(prefix='mwpm-port-', dir='/tmp') as d:
-        for threads in (False, True):
-            mode = 'pthreads' if threads else 'single-threaded'
-            extra = THREADS if threads else []
-            js = f'port-mmap-{"mt" if threads else "st"}.js'
+        for target, threads in ((tg, th) for tg in ('wasm32', 'wasm64') for th in (False, True)):
+            mode = ('pthreads' if threads else 'single-threaded') + (', wasm64' if target == 'wasm64' else '')
+            extra = (THREADS if threads else []) + (['-m64'] if target == 'wasm64' else [])
+            name = f'{"mt" if threads else "st"}{"-64" if target == "wasm64" else ""}'
+            js = f'port-mmap-{name}.js'
             if link(d, t, f'port-mmap ({mode})', os.path.join(tests, 'port', 'port-mmap.c'), extra + [f'--use-port={PORT}'], js):
                 run_program(d, js, [], t, f'port-mmap over the mmap variant ({mode})')
-            js = f'one-pool-{"mt" if threads else "st"}.js'
+            js = f'one-pool-{name}.js'
             flags = extra + ['-I' + tests, f'--use-port={PORT}:variant=pool', '-sMAXIMUM_MEMORY=256MB']
             if link(d, t, f'one-pool ({mode})', os.path.join(tests, 'test-one-pool.c'), flags, js):
                 for case in ['mmap-first', 'malloc-first'] + (['threads'] if threads else []):

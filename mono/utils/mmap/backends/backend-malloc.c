@@ -33,6 +33,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#if MONO_CONFIG_EMSCRIPTEN
+#include <emscripten/heap.h>
+#endif
 #if !MONO_CONFIG_WASM
 #include <sys/sysinfo.h>
 #endif
@@ -86,12 +89,21 @@ malloc_page_size (void)
  * nothing larger than the machine's memory and swap can be had (the kernel refuses such a
  * mapping even with overcommit), and a sanitizer's allocator aborts on such a request rather
  * than return NULL (ASan and TSan: "requested allocation size exceeds maximum supported size",
- * or "out of memory" when its mmap fails); their own limit is 2^40 bytes on x86_64.
+ * or "out of memory" when its mmap fails); their own limit is 2^40 bytes on x86_64. On
+ * emscripten nothing larger than the program's maximum memory can be had, and emscripten
+ * 6.0.5's malloc on wasm64 must not see more: sbrk takes an increment of 2^63 or more as
+ * negative there, so malloc (2^62) traps and malloc (SIZE_MAX - 65535) returns a 16-byte block
+ * (tests/test-mmap.c, case_malloc_huge_refused).
  */
 static size_t
 max_request (void)
 {
 	size_t max = SIZE_MAX / 2;
+#if MONO_CONFIG_EMSCRIPTEN
+	size_t heap_max = emscripten_get_heap_max ();
+	if (heap_max < max)
+		max = heap_max;
+#endif
 #if !MONO_CONFIG_WASM
 	struct sysinfo si;
 	if (sysinfo (&si) == 0) {
