@@ -34,9 +34,13 @@
 
   function readStats() {
     try {
-      run.stats = JSON.parse(Module.UTF8ToString(Module._mono_wasm_stats_json()));
-      run.pageRuns = JSON.parse(Module.UTF8ToString(Module._mono_wasm_page_runs_json()));
-      run.memoryBytes = Module.HEAPU8 ? Module.HEAPU8.length : null;
+      // On wasm64 an exported function returns its pointer as a BigInt.
+      const text = (ptr) => Module.UTF8ToString(Number(ptr));
+      run.stats = JSON.parse(text(Module._mono_wasm_stats_json()));
+      run.pageRuns = JSON.parse(text(Module._mono_wasm_page_runs_json()));
+      // Emscripten 6 no longer puts HEAPU8 on Module; its wasmMemory is a global of the page.
+      run.memoryBytes = Module.HEAPU8 ? Module.HEAPU8.length
+        : typeof wasmMemory === 'object' ? wasmMemory.buffer.byteLength : null;
     } catch (e) {
       run.statsError = String(e);
     }

@@ -37,6 +37,16 @@ const RUNS = [
     query: `mono-wasm-mmap=${m}&seed=7&threads=4&workloads=churn,large,fdr&sgen-verify&json`, timeout: 300,
     expect: { finalJson: true, threadReports: 4, minStats: m === 'on' ? { lock_contended: 1 } : {}, resident: true },
   })),
+  // wasm64 (emscripten 6.0.5, docs/wasm64.md): the same stress over a 64-bit linear memory.
+  ...MMAP_MODES.map((m) => ({
+    name: `sgen-stress-wasm64-mmap-${m}`, build: 'wasm64-6', program: 'tests/sgen-stress',
+    query: `mono-wasm-mmap=${m}&seed=7&sgen-verify&json`, timeout: 300, expect: { finalJson: true, resident: true },
+  })),
+  ...MMAP_MODES.map((m) => ({
+    name: `sgen-stress-wasm64-threads-mmap-${m}`, build: 'wasm64-threads-6', program: 'tests/sgen-stress',
+    query: `mono-wasm-mmap=${m}&seed=7&threads=4&workloads=churn,large,fdr&sgen-verify&json`, timeout: 300,
+    expect: { finalJson: true, threadReports: 4, minStats: m === 'on' ? { lock_contended: 1 } : {}, resident: true },
+  })),
   // The checks can fail: a damaged object (a test-only switch) must fail the page.
   { name: 'sgen-stress-corrupt-fails', build: 'wasm', program: 'tests/sgen-stress',
     query: 'seed=7&workloads=large&corrupt-object&json', timeout: 120,

@@ -102,6 +102,8 @@ SUITES = {
     'peers': {'configs': [], 'runner': 'peers', 'toolchain': '6.0.5'},
     'peers-3.1.6': {'configs': [], 'runner': 'peers', 'toolchain': '3.1.6', 'all_only': True},
     # The wasm programs in headless Chromium (docs/browser.md). 'builds' are built, not tested
-    # with meson (the wasm suites do that): the runner serves them to the browser.
-    'browser': {'configs': [], 'builds': ['wasm', 'wasm-threads'], 'runner': 'browser_suite', 'toolchain': '3.1.6'},
+    # with meson (the wasm suites do that): the runner serves them to the browser. Each build on
+    # its own toolchain (wasm64 needs 6.0.5); 'toolchains_label' says so in the summary.
+    'browser': {'configs': [], 'builds': ['wasm', 'wasm-threads', 'wasm64-6', 'wasm64-threads-6'], 'runner': 'browser_suite',
+                'toolchain': '3.1.6', 'toolchains_label': '3.1.6; wasm64 6.0.5'},
 }

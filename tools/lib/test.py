@@ -133,7 +133,10 @@ def runner_main(args):
 
 def suite_label(name):
     """A suite's name with the emscripten it runs on."""
-    tc = SUITES[name].get('toolchain')
+    spec = SUITES[name]
+    if spec.get('toolchains_label'):
+        return f'{name} ({spec["toolchains_label"]})'
+    tc = spec.get('toolchain')
     return f'{name} ({toolchains.get(tc).name})' if tc else name
 
 
