@@ -33,10 +33,15 @@ def _toolchain_from_argv(argv):
     return None
 
 
+# --wasm64 likewise: the peers' builds read MWPM_PEERS_TARGET when imported (peer_build.py).
+if '--wasm64' in sys.argv[1:]:
+    os.environ['MWPM_PEERS_TARGET'] = 'wasm64'
+
 if _toolchain_from_argv(sys.argv[1:]):
     import toolchains as _tc
     os.environ['MWPM_TOOLCHAIN'] = _tc.get(_toolchain_from_argv(sys.argv[1:])).name
 
+import bench_defs
 import bench_docs
 import configs
 import toolchains
@@ -419,7 +424,19 @@ def parse_args(argv):
     ap.add_argument('--no-prefault', action='store_true', help='skip the runs with page faults made free')
     ap.add_argument('--toolchain', default=toolchains.DEFAULT,
                     help='the emscripten to build and run with: 3.1.6 (default) or 6 (tools/lib/toolchains.py)')
+    ap.add_argument('--wasm64', action='store_true',
+                    help='build and run the workloads for wasm64 (emscripten 6: --toolchain 6); sgen workloads only')
     args = ap.parse_args(argv)
+    if args.wasm64:
+        if toolchains.get(args.toolchain).wasm64_cross is None:
+            ap.error(f'--wasm64 needs an emscripten that builds wasm64 (--toolchain 6), not {args.toolchain}')
+        # The page-manager latency, PHP and the browser runs are wasm32's (their builds are);
+        # firsttouch measures the machine; mimalloc's stress is built for wasm64 (peer_build.py).
+        unsupported = {'latency', 'php', 'browser'}
+        if args.only and set(args.only.split(',')) & unsupported:
+            ap.error('--wasm64 runs the sgen workloads, firsttouch and peers only')
+        args.only = args.only or ','.join(w.name for w in WORKLOADS) + ',firsttouch,peers'
+        args.no_browser = True
     args.reps = args.reps or (1 if args.quick else 11)
     if args.reps < 1:
         ap.error('--reps must be at least 1')
@@ -484,7 +501,8 @@ def run_node(args, result, log):
 def report(args, argv, result, log):
     """Writes the JSON, the plots and (unless --no-docs) docs/benchmarks.md; prints the targets."""
     os.makedirs(RESULTS, exist_ok=True)
-    stem = os.path.join(RESULTS, datetime.datetime.now().strftime('%Y-%m-%d-%H%M') + toolchains.suffix(TOOLCHAIN))
+    stem = os.path.join(RESULTS, datetime.datetime.now().strftime('%Y-%m-%d-%H%M') + toolchains.suffix(TOOLCHAIN) +
+                        ('-wasm64' if bench_defs.TARGET == 'wasm64' else ''))
     files = bench_docs.plots(result, stem)
     rows = bench_docs.check_targets(result)
     result['targets'] = [{'target': t, 'measured': v, 'met': ok} for t, v, ok, _ in rows]
@@ -502,10 +520,13 @@ def report(args, argv, result, log):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.wasm64:
+        bench_defs.use_target('wasm64')
     start = time.monotonic()
     log = lambda m: print(f'{m}  [{time.monotonic() - start:.0f} s]' if m.startswith('[bench]') else m, flush=True)
     build_all(args, log)
     result = {'date': datetime.datetime.now().strftime('%Y-%m-%d %H:%M'), 'machine': machine(), 'toolchain': TOOLCHAIN,
+              'target': bench_defs.TARGET,
               'reps': args.reps,
               'quick': args.quick, 'threading': args.threading, 'runs': {}, 'summary': {}, 'prefault': {},
               'prefault_runs': {}, 'prefault_mib': PREFAULT_MIB}

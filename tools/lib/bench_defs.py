@@ -27,12 +27,32 @@ VARIANTS = [
 ]
 OTHERS = [v.name for v in VARIANTS if v.name != 'mwpm']
 THREADINGS = {'st': 'single-threaded', 'mt': 'pthreads'}
+# The wasm target the variants are built for: wasm32, or wasm64 (./tools/bench --wasm64).
+TARGET = 'wasm32'
+
+
+def use_target(target):
+    """Builds and runs the variants for `target` from now on. On wasm64 the one-pool variant is
+    left out (its build is not made for wasm64 yet: docs/wasm64.md); VARIANTS and OTHERS change
+    in place, so that every module that imported them sees it."""
+    global TARGET
+    TARGET = target
+    if target == 'wasm64':
+        VARIANTS[:] = [v for v in VARIANTS if not v.pool]
+        OTHERS[:] = [v.name for v in VARIANTS if v.name != 'mwpm']
 
 
 def config(threading, variant):
     """The build configuration (configs.py) of a variant, for the process's emscripten
-    (toolchains.current: MWPM_TOOLCHAIN, ./tools/bench --toolchain)."""
-    return configs.config('wasm' + ('-pool' if variant.pool else '') + ('-threads' if threading == 'mt' else '') + '-release')
+    (toolchains.current: MWPM_TOOLCHAIN, ./tools/bench --toolchain) and TARGET."""
+    base = 'wasm64' if TARGET == 'wasm64' else 'wasm'
+    return configs.config(base + ('-pool' if variant.pool else '') + ('-threads' if threading == 'mt' else '') + '-release')
+
+
+def section(result):
+    """The name of a run's section of docs/benchmarks.md: its emscripten, and -wasm64 on wasm64."""
+    tc = result.get('toolchain', '3.1.6')
+    return tc + ('-wasm64' if result.get('target') == 'wasm64' else '')
 
 
 class Workload:

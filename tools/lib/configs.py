@@ -46,6 +46,8 @@ def _emscripten(toolchain):
         rows64 = [
             ('wasm64', (), f'{em64}, single-threaded'),
             ('wasm64-threads', ('-Dthreads=true',), f'{em64} with pthreads'),
+            ('wasm64-release', ('--buildtype=release',), f'{em64}, release (./tools/bench --wasm64)'),
+            ('wasm64-threads-release', ('--buildtype=release', '-Dthreads=true'), f'{em64} with pthreads, release (./tools/bench --wasm64)'),
         ]
         out += [Config(name + suffix, tc.wasm64_cross, opts, {}, about, tc.name) for name, opts, about in rows64]
     return out

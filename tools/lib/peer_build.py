@@ -16,8 +16,13 @@ from configs import config
 # live in a folder of their own (build/peers for 3.1.6, build/peers-6 for 6.0.5); the source
 # packages and the private apt folders are shared (build/peers).
 TOOLCHAIN = toolchains.current()
+# MWPM_PEERS_TARGET=wasm64 (./tools/bench --wasm64): every object and program built with -m64
+# in a folder of its own (build/peers-6-wasm64), over the wasm64 builds' drop-ins.
+WASM64 = os.environ.get('MWPM_PEERS_TARGET') == 'wasm64'
+if WASM64 and toolchains.get(TOOLCHAIN).wasm64_cross is None:
+    raise SystemExit(f'MWPM_PEERS_TARGET=wasm64: emscripten {TOOLCHAIN} does not build wasm64')
 SHARED = os.path.join(TOP, 'build', 'peers')
-ROOT = SHARED + toolchains.suffix(TOOLCHAIN)
+ROOT = SHARED + toolchains.suffix(TOOLCHAIN) + ('-wasm64' if WASM64 else '')
 DOWNLOADS = os.path.join(SHARED, 'downloads')
 PEERS_SRC = os.path.join(TOP, 'tests', 'peers')
 EMENV = dict(os.environ)
@@ -100,7 +105,7 @@ def emcc(out, inputs, flags, deps=()):
     """emcc flags inputs -o out, unless out is newer than every input and was made with these
     flags."""
     stamp = out + '.flags'
-    cmd = ['emcc'] + list(flags) + list(inputs) + ['-o', out]
+    cmd = ['emcc'] + (['-m64'] if WASM64 else []) + list(flags) + list(inputs) + ['-o', out]
     key = ' '.join(cmd)
     newest = max(os.path.getmtime(p) for p in list(inputs) + list(deps) if os.path.exists(p))
     if os.path.exists(out) and os.path.exists(stamp) and open(stamp).read() == key and os.path.getmtime(out) >= newest:
@@ -140,6 +145,11 @@ def port_sources():
     return out
 
 
+def dropin_config(threads):
+    """The build whose drop-in archives the programs link."""
+    return config(('wasm64' if WASM64 else 'wasm') + ('-threads' if threads else ''), TOOLCHAIN)
+
+
 def mmap_link(mmap, threads):
     """What links the mmap of a variant: nothing for libc's, a drop-in archive whole (the pool's
     with emscripten's malloc left out, as docs/drop-in.md says), or the emscripten port
@@ -148,7 +158,7 @@ def mmap_link(mmap, threads):
         return [], []
     if mmap in ('port', 'port-pool'):
         return [f'--use-port={PORT}' + (':variant=pool' if mmap == 'port-pool' else '')], port_sources()
-    lib = os.path.join(build_dir(config('wasm-threads' if threads else 'wasm', TOOLCHAIN)), POOL if mmap == 'pool' else DROPIN)
+    lib = os.path.join(build_dir(dropin_config(threads)), POOL if mmap == 'pool' else DROPIN)
     flags = ['-Wl,--whole-archive', lib, '-Wl,--no-whole-archive']
     if mmap == 'pool':
         flags += ['-sMALLOC=none', '--js-library=' + POOL_JS]

@@ -34,10 +34,9 @@ import tarfile
 import time
 
 from build import TOP, build, build_dir
-from configs import config
 import php
-from peer_build import (DOWNLOADS, DROPIN, EMENV, HAS_PORTS, NODE, PEERS_SRC, POOL, ROOT, TOOLCHAIN, COUNT_LINK, PeerError,
-                        digest, emcc, em_root, fetch_sources,
+from peer_build import (DOWNLOADS, DROPIN, EMENV, HAS_PORTS, NODE, PEERS_SRC, POOL, ROOT, TOOLCHAIN, WASM64, COUNT_LINK,
+                        PeerError, digest, dropin_config, emcc, em_root, fetch_sources,
                         mmap_link, parallel)
 from tally import Tally
 
@@ -120,9 +119,12 @@ def build_objects():
     count = os.path.join(PEERS_SRC, 'peer-count.c')
     cfg = os.path.join(PEERS_SRC, 'peer-dlmalloc-config.h')
     stress = os.path.join(MIMALLOC.src(), 'test', 'test-stress.c')
-    jobs = [
+    # bdwgc does not build for wasm64 (8.2.2 has no wasm64 configuration): only the stress there.
+    jobs = [] if WASM64 else [
         (os.path.join(obj, 'gc.o'), [os.path.join(g, 'extra', 'gc.c')], BDWGC_CFLAGS + ['-I' + g + '/include', '-c'], []),
         (os.path.join(obj, 'count-st.o'), [count], ['-O2', '-c'], []),
+    ]
+    jobs += [
         (os.path.join(obj, 'count-mt.o'), [count], ['-O2', '-pthread', '-c'], []),
         (os.path.join(obj, 'dlmalloc-mt.o'), [os.path.join(em_root(), 'system', 'lib', 'dlmalloc.c')],
          ['-O2', '-pthread', '-w', '-U__EMSCRIPTEN__', '-include', cfg, '-c'], [cfg]),
@@ -148,7 +150,8 @@ def link_cases():
     out = os.path.join(ROOT, 'bin')
     os.makedirs(out, exist_ok=True)
     cases, jobs = [], []
-    for mmap in MMAPS:
+    # On wasm64 only the stress (./tools/bench --wasm64; build_objects).
+    for mmap in ([] if WASM64 else MMAPS):
         extra, deps = mmap_link(mmap, False)
         for name, src, success in BDWGC_TESTS:
             js = os.path.join(out, f'bdwgc-{name}-{mmap}.js')
@@ -179,8 +182,8 @@ def prepare():
     fetch()
     unpack(BDWGC)
     unpack(MIMALLOC)
-    build(config('wasm', TOOLCHAIN), [DROPIN, POOL])
-    build(config('wasm-threads', TOOLCHAIN), [DROPIN, POOL])
+    build(dropin_config(False), [DROPIN, POOL])
+    build(dropin_config(True), [DROPIN, POOL])
     build_objects()
     return link_cases()
 
