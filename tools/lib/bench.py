@@ -277,7 +277,7 @@ def run_peers(args, log):
     links = peers.STRESS_LINKS
     cases = {c.mmap: c for c in peers.prepare() if c.threads}
     rounds, hazards, failures = [], {m: 0 for m in links}, {m: 0 for m in links}
-    reps = args.reps if args.quick else max(args.reps, 5)
+    reps = args.reps if args.quick else max(args.reps, 7)   # >= 7 alternated rounds: one round spreads 0.6-1.2
     for rep in range(reps):
         rnd = {}
         for m in links:

@@ -269,8 +269,8 @@ def header(result, rows, cmdline):
         '- the cost of a first write was not measured in this run'
     lines = ['# Benchmarks', '',
              f'- command: `{cmdline}`', f'- date: {result["date"]}', f'- machine: {result["machine"]}', fault,
-             f'- repetitions: {result["reps"]} per variant under node, '
-             f'{1 if result.get("quick") else max(5, result["reps"] // 2)} in Chromium', '',
+             f'- repetitions: {result["reps"]} per variant under node' +
+             (f', {1 if result.get("quick") else max(5, result["reps"] // 2)} in Chromium' if result.get('browser') else ''), '',
              '| variant | what the GC takes its memory from |', '|---|---|']
     lines += [f'| {v.name} | {v.about} |' for v in defs.VARIANTS]
     lines += ['', 'Each variant runs in a single-threaded build and in a pthreads build (`-pthread`,',
