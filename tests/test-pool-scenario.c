@@ -1,6 +1,7 @@
 /*
  * test-pool-scenario.c: the out-of-memory scenario that turned the original mwpm off (docs/pool.md),
- * as one wasm program under node with the linear memory capped (-sMAXIMUM_MEMORY=1GB).
+ * as one wasm program under node with the linear memory capped (-sMAXIMUM_MEMORY=1GB; 6GB on
+ * wasm64, past 4 GiB).
  *
  *   --direction=gc-first      the GC side grows to 70% of the cap, drops everything and frees
  *                             it; then malloc takes 60% of the cap in 64 KiB pieces, frees them,
@@ -116,8 +117,13 @@ stamp_ok (const Piece *pc)
 
 #define SMALL_ARRAY (1 * KiB)
 #define LARGE_ARRAY (1 * MiB)
-/* Enough roots for 70% of the cap in 1 KiB arrays (half the bytes) plus the large ones. */
+/* Enough roots for 70% of the cap in 1 KiB arrays (half the bytes) plus the large ones: a cap
+ * of 1 GiB on wasm32, 6 GiB on wasm64 (tests/meson.build). */
+#if UINTPTR_MAX > 0xFFFFFFFFu
+#define MAX_OBJECTS (1u << 22)
+#else
 #define MAX_OBJECTS (1u << 20)
+#endif
 
 static SgenVTable bytes_vt;
 static void *roots[MAX_OBJECTS];
