@@ -87,13 +87,13 @@ def _lib_name(settings, part=''):
 
 
 def _memory64_flags(settings):
-  """The program's wasm64 for the port's own compiles: -m64 where emcc knows it (it marks
-  -sMEMORY64 deprecated by then), the setting before."""
+  """The program's wasm64 for the port's own compiles: -m64 where emcc takes it as -sMEMORY64
+  (6.0.0 and later; 6.0.1 marks the setting deprecated), the setting before."""
   if not settings.MEMORY64:
     return []
   from tools import utils
-  version = tuple(int(x) for x in utils.EMSCRIPTEN_VERSION.split('.')[:3])
-  return ['-m64'] if settings.MEMORY64 == 1 and version >= (5, 0, 0) else [f'-sMEMORY64={settings.MEMORY64}']
+  version = tuple(int(x) for x in utils.EMSCRIPTEN_VERSION.split('-')[0].split('.')[:3])
+  return ['-m64'] if settings.MEMORY64 == 1 and version >= (6, 0, 0) else [f'-sMEMORY64={settings.MEMORY64}']
 
 
 def get(ports, settings, shared):

@@ -34,8 +34,8 @@ def _toolchain_from_argv(argv):
 
 
 # --wasm64 likewise: the peers' builds read MWPM_PEERS_TARGET when imported (peer_build.py).
-if '--wasm64' in sys.argv[1:]:
-    os.environ['MWPM_PEERS_TARGET'] = 'wasm64'
+# Any value inherited from the environment is replaced: the command line decides.
+os.environ['MWPM_PEERS_TARGET'] = 'wasm64' if '--wasm64' in sys.argv[1:] else ''
 
 if _toolchain_from_argv(sys.argv[1:]):
     import toolchains as _tc
@@ -413,7 +413,7 @@ def machine():
 
 
 def parse_args(argv):
-    ap = argparse.ArgumentParser(prog='tools/bench', description=__doc__.split('\n')[0])
+    ap = argparse.ArgumentParser(prog='tools/bench', description=__doc__.split('\n')[0], allow_abbrev=False)
     ap.add_argument('--quick', action='store_true', help='fewer repetitions and smaller scales')
     ap.add_argument('--reps', type=int, help='repetitions per variant (default 11, quick 1)')
     ap.add_argument('--only', help='comma-separated workloads (' + ', '.join(w.name for w in WORKLOADS) +
@@ -520,6 +520,10 @@ def report(args, argv, result, log):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.wasm64 != peers.WASM64:
+        # The peers' builds took their target when imported (MWPM_PEERS_TARGET, set above from
+        # sys.argv): a main() called with other arguments must agree with it.
+        raise SystemExit('--wasm64 must be given on the command line (it sets MWPM_PEERS_TARGET before the imports)')
     if args.wasm64:
         bench_defs.use_target('wasm64')
     start = time.monotonic()

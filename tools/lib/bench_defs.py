@@ -32,9 +32,10 @@ TARGET = 'wasm32'
 
 
 def use_target(target):
-    """Builds and runs the variants for `target` from now on. On wasm64 the one-pool variant is
-    left out (its build is not made for wasm64 yet: docs/wasm64.md); VARIANTS and OTHERS change
-    in place, so that every module that imported them sees it."""
+    """Builds and runs the variants for `target` from now on (once per process). On wasm64 the
+    one-pool variant is left out (there is no release build of it for wasm64, and it has no
+    pthreads build there: docs/wasm64.md); VARIANTS and OTHERS change in place, so that every
+    module that imported them sees it."""
     global TARGET
     TARGET = target
     if target == 'wasm64':

@@ -160,7 +160,7 @@ def plot_ratios(plt, result, stem):
         bars = ratio_bars(result['summary'][th])
         width = 0.8 / len(defs.OTHERS)
         for i, o in enumerate(defs.OTHERS):
-            xs = [j + (i - 1) * width for j in range(len(bars))]
+            xs = [j + (i - (len(defs.OTHERS) - 1) / 2) * width for j in range(len(bars))]
             vals = [b[1].get(o, (0, 0, 0)) for b in bars]
             ax.bar(xs, [v[0] for v in vals], width, color=colors[o], label=f'mwpm / {o}')
             ax.errorbar(xs, [v[0] for v in vals], yerr=[[v[0] - v[1] for v in vals], [v[2] - v[0] for v in vals]],

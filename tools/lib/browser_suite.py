@@ -18,9 +18,9 @@ from tally import Tally
 
 RUNNER = os.path.join(TOP, 'tools', 'browser-test')
 CHROMIUM = '/usr/bin/chromium'
-# Longer than the sum of the pages' own limits (tools/browser/runs.js): only a runner that
-# itself hangs meets it.
-WHOLE_RUN_LIMIT = 2400
+# Beyond the sum of the pages' own limits (tools/browser/runs.js, read at run time), so that
+# only a runner that itself hangs meets it.
+WHOLE_RUN_MARGIN = 300
 
 
 def _missing_tools():
@@ -30,12 +30,12 @@ def _missing_tools():
     return [f'{what} ({path})' for path, what in need.items() if not os.path.exists(path)]
 
 
-def _run_runner(json_path):
+def _run_runner(json_path, limit):
     """Runs tools/browser-test; its output goes straight to ours. Returns the exit status."""
     cmd = ['/usr/bin/node', RUNNER, '--json', json_path]
     proc = subprocess.Popen(cmd, cwd=TOP, start_new_session=True)
     try:
-        return proc.wait(timeout=WHOLE_RUN_LIMIT)
+        return proc.wait(timeout=limit)
     except BaseException as e:
         # Timeout or Ctrl-C: SIGTERM lets the runner close the browser and server itself.
         proc.send_signal(signal.SIGTERM)
@@ -45,7 +45,7 @@ def _run_runner(json_path):
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         if isinstance(e, subprocess.TimeoutExpired):
-            print(f'[browser] tools/browser-test ran longer than {WHOLE_RUN_LIMIT} s: stopped', flush=True)
+            print(f'[browser] tools/browser-test ran longer than {limit} s: stopped', flush=True)
             return None
         raise
 
@@ -85,12 +85,14 @@ def run(args):
         r.skip()
         return r
     with tempfile.TemporaryDirectory(prefix='mwpm-browser-') as tmp:
-        _build_programs(_listed_runs(tmp), r)
+        runs = _listed_runs(tmp)
+        _build_programs(runs, r)
     if r.failed:
         return r
+    limit = sum(run_['timeout'] for run_ in runs) + WHOLE_RUN_MARGIN
     with tempfile.TemporaryDirectory(prefix='mwpm-browser-') as tmp:
         json_path = os.path.join(tmp, 'results.json')
-        status = _run_runner(json_path)
+        status = _run_runner(json_path, limit)
         results = None
         if os.path.exists(json_path):
             with open(json_path) as f:

@@ -171,7 +171,7 @@ def main():
     print()
     print('Summary')
     for s, t, secs in summary:
-        print(f'  {suite_label(s):22s} {t.passed:5d} passed {t.failed:4d} failed {t.skipped:4d} skipped  {secs:6.0f} s')
+        print(f'  {suite_label(s):30s} {t.passed:5d} passed {t.failed:4d} failed {t.skipped:4d} skipped  {secs:6.0f} s')
     for f in total.failures:
         print(f'  FAILED: {f}')
     print(f'  total time {time.monotonic() - start:.0f} s')

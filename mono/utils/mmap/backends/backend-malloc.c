@@ -91,9 +91,10 @@ malloc_page_size (void)
  * than return NULL (ASan and TSan: "requested allocation size exceeds maximum supported size",
  * or "out of memory" when its mmap fails); their own limit is 2^40 bytes on x86_64. On
  * emscripten nothing larger than the program's maximum memory can be had, and emscripten
- * 6.0.5's malloc on wasm64 must not see more: sbrk takes an increment of 2^63 or more as
- * negative there, so malloc (2^62) traps and malloc (SIZE_MAX - 65535) returns a 16-byte block
- * (tests/test-mmap.c, case_malloc_huge_refused).
+ * 6.0.5's malloc on wasm64 must not see more: when the break would pass 2^53, its heap resize
+ * reads the size as NaN (a BigInt above 2^53 has no exact Number), grows by nothing and reports
+ * success, so sbrk hands out memory past the end and malloc traps (tests/test-mmap.c,
+ * case_malloc_huge_refused; docs/wasm64.md).
  */
 static size_t
 max_request (void)

@@ -102,7 +102,8 @@ pool_lock_taken (PoolLock *lk, uintptr_t me)
  * the state 2, so that a release wakes only when one sleeps (musl's way), was slower: 3.1-4.4 s. */
 #define POOL_LOCK_SPINS 1000
 
-/* true when the spinning took the lock; otherwise *c is the word last seen (1 or 2). */
+/* true when the spinning took the lock; otherwise *c is the word last seen (0 after a weak
+ * compare-exchange failed spuriously, 1 or 2): the caller's exchange settles it. */
 static inline bool
 pool_lock_spin (PoolLock *lk, int *c)
 {
