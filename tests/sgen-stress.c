@@ -20,6 +20,7 @@
 
 #include "mono-wasm-pagemgr.h"
 #include "usage.h"
+#include "test-clock.h"
 #if !MONO_CONFIG_WASM
 #include <sys/prctl.h>
 #include <sys/mman.h>
@@ -156,14 +157,6 @@ static struct {
 	uint64_t errors;
 } run;
 
-static double
-now_ms (void)
-{
-	struct timespec ts;
-	clock_gettime (CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
-}
-
 static bool
 mwpm_active (void)
 {
@@ -176,7 +169,7 @@ write_sample (void)
 	SgenStats s;
 	sgen_get_stats (&s);
 	uint64_t linear = mono_mmap_linear_memory_bytes ();
-	fprintf (run.trace, "%.3f,%s,%llu,%llu", now_ms () - run.t0, run.phase, (unsigned long long) linear,
+	fprintf (run.trace, "%.3f,%s,%llu,%llu", test_now_ms () - run.t0, run.phase, (unsigned long long) linear,
 		 (unsigned long long) s.os_bytes_live);
 	if (mwpm_active ()) {
 		MwpmStats m;
@@ -193,11 +186,11 @@ write_sample (void)
 static int64_t
 sample_resident (void)
 {
-	double t = now_ms ();
+	double t = test_now_ms ();
 	int64_t r = usage_resident_linear ();
 	if (r > run.resident_peak)
 		run.resident_peak = r;
-	run.usage_ms += now_ms () - t;
+	run.usage_ms += test_now_ms () - t;
 	return r;
 }
 
@@ -419,7 +412,7 @@ static int
 start (const StressConfig *cfg)
 {
 	char err[256];
-	run.t0 = now_ms ();
+	run.t0 = test_now_ms ();
 	run.phase = "start";
 	/* The threads start first: single-threaded builds refuse --threads before any work. */
 	sgen_set_card_bits_for_tests ((unsigned) mono_option_int ("card-bits"));
@@ -449,13 +442,13 @@ run_workloads (const StressConfig *cfg)
 		if (!selected[i])
 			continue;
 		TestRng rng = { cfg->seed * 0x100000001b3ull + (uint64_t) i };
-		double t = now_ms ();
+		double t = test_now_ms ();
 		stress_workloads[i].run (&params, &rng);
 		stress_sample (stress_workloads[i].name);
 		sample_resident ();
 		dump_pages (stress_workloads[i].name);
 		if (!cfg->json)
-			printf ("  %-12s %8.1f ms\n", stress_workloads[i].name, now_ms () - t);
+			printf ("  %-12s %8.1f ms\n", stress_workloads[i].name, test_now_ms () - t);
 	}
 	stress_threads_gc_phase (false);
 }
@@ -679,7 +672,7 @@ main (int argc, char **argv)
 		read_fresh_array ();
 	run.resident_peak = -1;
 	run_workloads (&cfg);
-	run.t_run_end = now_ms () - run.usage_ms;
+	run.t_run_end = test_now_ms () - run.usage_ms;
 	run.resident_end = sample_resident ();
 	faults_end (&cfg, &fc);
 	uint64_t objects = 0, live_final = 0;
@@ -691,7 +684,7 @@ main (int argc, char **argv)
 		if (reports[i].errors)
 			stress_error ("mmap thread %d found %llu problems", i, (unsigned long long) reports[i].errors);
 	}
-	double elapsed = now_ms () - run.t0;
+	double elapsed = test_now_ms () - run.t0;
 	if (cfg.json)
 		print_json (cfg.seed, cfg.scale, cfg.threads, elapsed, digest, objects, live_final, reports);
 	else

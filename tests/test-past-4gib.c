@@ -20,6 +20,7 @@
 #include "mwpm-mmap.h"
 #include "tap.h"
 #include "usage.h"
+#include "test-clock.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -39,14 +40,6 @@ _Static_assert (sizeof (void *) == 8, "a 64-bit target");
 static char *maps[MAPS];
 static uint64_t pages_written;
 static size_t pg;
-
-static double
-now_ms (void)
-{
-	struct timespec ts;
-	clock_gettime (CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 /* The offset of p in linear memory (addresses natively are offsets from mwpm's base). */
 static uint64_t
@@ -169,7 +162,7 @@ case_past_4gib (void)
 	/* The drop-in's unit: the page size emscripten reports (64 KiB), or mwpm's where larger. */
 	pg = MWPM_PAGE_SIZE > 65536 ? MWPM_PAGE_SIZE : 65536;
 	int64_t resident0 = usage_resident_linear ();
-	double t0 = now_ms ();
+	double t0 = test_now_ms ();
 	for (int m = 0; m < MAPS; m++) {
 		maps[m] = mmap (NULL, GIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		T_CHECK (maps[m] != MAP_FAILED, "mapping %d of 1 GiB: errno %d", m, errno);
@@ -179,7 +172,7 @@ case_past_4gib (void)
 			pages_written++;
 		}
 	}
-	double t_map = now_ms () - t0;
+	double t_map = test_now_ms () - t0;
 	uint64_t top = 0;
 	for (int m = 0; m < MAPS; m++)
 		if (off_of (maps[m]) + GIB > top)
@@ -238,7 +231,7 @@ case_past_4gib (void)
 			if (!probe_unmapped (probe (m, k)) && page_is (probe (m, k), 0))
 				memset (at_offset (probe (m, k)), pattern (m, k), pg);
 	T_CHECK (probes_hold ("mapped again") == 0, "patterns after mapping again");
-	double t_all = now_ms () - t0;
+	double t_all = test_now_ms () - t0;
 
 	int64_t resident1 = usage_resident_linear ();
 	MwpmStats s;

@@ -19,6 +19,7 @@
  *   bench-firsttouch [--mib=N]      prints one JSON line; each region is N MiB
  */
 #include "../test-args.h"
+#include "../test-clock.h"
 
 #include <inttypes.h>
 #include <stdint.h>
@@ -29,14 +30,6 @@
 #include <unistd.h>
 
 #define BLOCK (64u << 10)
-
-static double
-now_ms (void)
-{
-	struct timespec ts;
-	clock_gettime (CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 static void
 touch_bytes (char *p, size_t n)
@@ -108,22 +101,22 @@ main (int argc, char **argv)
 	}
 	size_t n = (size_t)mib << 20;
 	memset (source_block, 7, sizeof source_block);
-	double t0 = now_ms ();
+	double t0 = test_now_ms ();
 	char *p = sbrk ((intptr_t)(n * NPATTERNS));
 	if (p == (void *)-1) {
 		fprintf (stderr, "bench-firsttouch: sbrk(%zu) failed\n", n * NPATTERNS);
 		return 1;
 	}
-	double grow = now_ms () - t0;
+	double grow = test_now_ms () - t0;
 	double ms[NPATTERNS];
 	for (size_t i = 0; i < NPATTERNS; i++) {
-		double t = now_ms ();
+		double t = test_now_ms ();
 		patterns[i].touch (p + i * n, n);
-		ms[i] = now_ms () - t;
+		ms[i] = test_now_ms () - t;
 	}
-	double t = now_ms ();
+	double t = test_now_ms ();
 	memset (p, 0, n);
-	double again = now_ms () - t;
+	double again = test_now_ms () - t;
 	double pages = (double)(n / 4096);
 	printf ("{\"bench\":\"firsttouch\",\"mib\":%ld,\"grow_ms\":%.2f,\"first_touch_ms\":%.2f,"
 	        "\"first_touch_us_per_page\":%.3f,\"memset_ms\":%.2f",

@@ -13,6 +13,7 @@
  */
 #include "mono-mmap.h"
 #include "mono-options.h"
+#include "../test-clock.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -27,14 +28,6 @@ static const MonoOptionDef bench_options[] = {
 	{ .name = "blocks", .type = MONO_OPTION_INT, .default_value = "256",
 	  .help = "major blocks to map", .min = 1, .max = 16384 },
 };
-
-static double
-now_ms (void)
-{
-	struct timespec ts;
-	clock_gettime (CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 static void
 touch (volatile uint8_t *p, size_t len, size_t step)
@@ -75,12 +68,12 @@ main (int argc, char **argv)
 	if (rc)
 		return rc == 1 ? 0 : rc;
 	int blocks = (int)mono_option_int ("blocks");
-	double t0 = now_ms ();
+	double t0 = test_now_ms ();
 	uint8_t *cards = map (CARD_TABLE, 0, MONO_MEM_ACCOUNT_INTERNAL, "the card table");
 	touch (cards, CARD_TABLE, 256u << 10);
 	touch (map (NURSERY, NURSERY, MONO_MEM_ACCOUNT_NURSERY, "the nursery"), NURSERY, TOUCH);
 	map_blocks (blocks);
-	double elapsed = now_ms () - t0;
+	double elapsed = test_now_ms () - t0;
 	MonoMmapStats st;
 	mono_mmap_get_stats (&st);
 	printf ("{\"bench\":\"pagelayer\",\"mmap\":\"%s\",\"blocks\":%d,\"elapsed_ms\":%.3f,\"bytes_zeroed\":%" PRIu64
