@@ -47,6 +47,7 @@ def _emscripten(toolchain):
             ('wasm64', (), f'{em64}, single-threaded'),
             ('wasm64-threads', ('-Dthreads=true',), f'{em64} with pthreads'),
             ('wasm64-pool', ('-Dshared_pool=true',), f'{em64}, malloc and mwpm share one page pool'),
+            ('wasm64-pool-threads', ('-Dshared_pool=true', '-Dthreads=true'), f'{em64} with pthreads, one page pool'),
             ('wasm64-release', ('--buildtype=release',), f'{em64}, release (./tools/bench --wasm64)'),
             ('wasm64-threads-release', ('--buildtype=release', '-Dthreads=true'), f'{em64} with pthreads, release (./tools/bench --wasm64)'),
         ]
@@ -95,8 +96,8 @@ SUITES = {
     'wasm-6': {'configs': ['wasm-6', 'wasm-16k-6'], 'toolchain': '6.0.5'},
     'wasm-threads-6': {'configs': ['wasm-threads-6'], 'toolchain': '6.0.5'},
     'pool-6': {'configs': ['wasm-pool-6', 'wasm-pool-threads-6'], 'runner': 'pool_baseline', 'toolchain': '6.0.5'},
-    # wasm64 (docs/wasm64.md): the single-threaded, pthreads and one-pool builds' tests.
-    'wasm64-6': {'configs': ['wasm64-6', 'wasm64-threads-6', 'wasm64-pool-6'], 'toolchain': '6.0.5'},
+    # wasm64 (docs/wasm64.md): the single-threaded, pthreads and one-pool (both threadings) builds' tests.
+    'wasm64-6': {'configs': ['wasm64-6', 'wasm64-threads-6', 'wasm64-pool-6', 'wasm64-pool-threads-6'], 'toolchain': '6.0.5'},
     # The emscripten port (ports/mwpm.py) as a user links it (port_suite.py).
     'port': {'configs': [], 'runner': 'port_suite', 'toolchain': '6.0.5'},
     # Third-party programs (Boehm GC's tests, mimalloc's stress, PHP) over libc's mmap and the
