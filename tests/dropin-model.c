@@ -224,6 +224,16 @@ pick_units (ModelSource *src)
 	return r < 70 ? 1 + src->next (src, 4) : r < 97 ? 1 + src->next (src, 24) : 1 + src->next (src, 160);
 }
 
+/* A range of units for a call: a place, then a length; false when it runs past the model's units
+ * (the call is not made: lengths past the space are drawn by their own operation). */
+static bool
+pick_range (ModelSource *src, uint32_t *at, uint64_t *n)
+{
+	*at = pick_unit (src);
+	*n = pick_units (src);
+	return *at < UNITS && *n <= UNITS - *at;
+}
+
 /* The model's side of a mapping the drop-in made at units [first, first + n). */
 static int
 note_mapped (ModelSource *src, uint32_t first, uint64_t n)
@@ -281,9 +291,9 @@ do_map (ModelSource *src, DropinCounts *k, bool hinted)
 static int
 do_fixed (ModelSource *src, DropinCounts *k, bool noreplace)
 {
-	uint32_t at = pick_unit (src);
-	uint64_t n = pick_units (src);
-	if (at >= UNITS || n > UNITS - at || mapped_units + other_units + n > hold_limit)
+	uint32_t at;
+	uint64_t n;
+	if (!pick_range (src, &at, &n) || mapped_units + other_units + n > hold_limit)
 		return 0;
 	Census c = census (at, n);
 	MwpmStats before, after;
@@ -333,9 +343,9 @@ do_fixed (ModelSource *src, DropinCounts *k, bool noreplace)
 static int
 do_unmap (ModelSource *src, DropinCounts *k)
 {
-	uint32_t at = pick_unit (src);
-	uint64_t n = pick_units (src);
-	if (at >= UNITS || n > UNITS - at)
+	uint32_t at;
+	uint64_t n;
+	if (!pick_range (src, &at, &n))
 		return 0;
 	Census c = census (at, n);
 	MwpmMmapStats ms0, ms1;
@@ -362,9 +372,9 @@ do_unmap (ModelSource *src, DropinCounts *k)
 static int
 do_dontneed (ModelSource *src, DropinCounts *k)
 {
-	uint32_t at = pick_unit (src);
-	uint64_t n = pick_units (src);
-	if (at >= UNITS || n > UNITS - at)
+	uint32_t at;
+	uint64_t n;
+	if (!pick_range (src, &at, &n))
 		return 0;
 	uint64_t mem_units = mwpm_memory_bytes () / UNIT;
 	errno = 0;
@@ -389,9 +399,9 @@ do_dontneed (ModelSource *src, DropinCounts *k)
 static int
 do_protect (ModelSource *src, DropinCounts *k)
 {
-	uint32_t at = pick_unit (src);
-	uint64_t n = pick_units (src);
-	if (at >= UNITS || n > UNITS - at)
+	uint32_t at;
+	uint64_t n;
+	if (!pick_range (src, &at, &n))
 		return 0;
 	uint64_t mem_units = mwpm_memory_bytes () / UNIT;
 	errno = 0;
