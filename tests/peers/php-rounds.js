@@ -8,6 +8,10 @@
 //   RUN-COUNTS {"line": ..., "memory": ..., "resident": ..., "mmap": ..., ...}
 // with the linear memory's size, its resident part (from /proc/self/smaps) and the counts of
 // tests/peers/peer-count.c at that moment. Without PHP_ROUNDS the module loads as usual.
+// With PHP_PAGEMAP=FILE too, each record also appends to FILE a line
+//   {"line": ..., "units": [n, n, ...]}
+// with, for every 64 KiB of the linear memory in address order, how many of its 16 pages of
+// 4 KiB are resident (from /proc/self/pagemap): where in the memory the resident bytes lie.
 if (typeof process !== 'undefined' && process.env.PHP_ROUNDS === '1' &&
     (typeof ENVIRONMENT_IS_PTHREAD === 'undefined' || !ENVIRONMENT_IS_PTHREAD)) {
   Module['instantiateWasm'] = function (imports, receiveInstance) {
@@ -51,6 +55,42 @@ function roundRecord(line) {
               mmap: count(0), mmap_failed: count(1), munmap: count(2), munmap_failed: count(3),
               huge_copied: copied ? copied() : -1 };
   require('fs').writeSync(1, 'RUN-COUNTS ' + JSON.stringify(rec) + '\n');
+  if (process.env.PHP_PAGEMAP && linearStart !== null) pageMapRecord(line, process.env.PHP_PAGEMAP);
+}
+
+// The linear memory's address in the process, found by linearResident().
+var linearStart = null;
+
+// Appends to path the resident pages of each 64 KiB unit of the linear memory. A pagemap entry is
+// 8 bytes per 4 KiB page: bit 63 says a page is present, bits 0-54 give its frame (to root). A page
+// only read is present too, as the kernel's one zero page, which Rss does not count: a frame that
+// backs more than one page of the memory is that page and is not counted here either.
+function pageMapRecord(line, path) {
+  var fs = require('fs');
+  var pages = wasmMemory.buffer.byteLength / 4096;
+  var buf = Buffer.alloc(pages * 8);
+  var fd = fs.openSync('/proc/self/pagemap', 'r');
+  fs.readSync(fd, buf, 0, buf.length, (linearStart / 4096) * 8);
+  fs.closeSync(fd);
+  var frame = function (p) {
+    var hi = buf.readUInt32LE(p * 8 + 4);
+    return hi >>> 31 ? (hi & 0x7fffff) * 4294967296 + buf.readUInt32LE(p * 8) : -1;
+  };
+  var seen = new Map();
+  for (var p = 0; p < pages; p++) {
+    var f = frame(p);
+    if (f > 0) seen.set(f, (seen.get(f) || 0) + 1);
+  }
+  var units = [];
+  for (var u = 0; u < pages / 16; u++) {
+    var n = 0;
+    for (var k = 0; k < 16; k++) {
+      var g = frame(u * 16 + k);
+      n += g === 0 || (g > 0 && seen.get(g) === 1) ? 1 : 0;   // frame 0: not root, counted
+    }
+    units.push(n);
+  }
+  fs.appendFileSync(path, JSON.stringify({ line: line, units: units }) + '\n');
 }
 
 // The resident bytes of the linear memory. V8 reserves a large PROT_NONE region per 32-bit memory
@@ -85,5 +125,7 @@ function linearResident() {
       }
     });
   }
-  return size === want ? rss : -1;
+  if (size !== want) return -1;
+  linearStart = edge;
+  return rss;
 }
