@@ -425,7 +425,8 @@ def parse_args(argv):
     ap.add_argument('--toolchain', default=toolchains.DEFAULT,
                     help='the emscripten to build and run with: 3.1.6 (default) or 6 (tools/lib/toolchains.py)')
     ap.add_argument('--wasm64', action='store_true',
-                    help='build and run the workloads for wasm64 (emscripten 6: --toolchain 6); sgen workloads only')
+                    help='build and run the workloads for wasm64 (emscripten 6: --toolchain 6): the sgen workloads, '
+                         'firsttouch and peers (mimalloc\'s stress) only')
     args = ap.parse_args(argv)
     if args.wasm64:
         if toolchains.get(args.toolchain).wasm64_cross is None:

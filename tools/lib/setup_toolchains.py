@@ -2,7 +2,7 @@
 (emscripten 6.0.5 from Debian's unstable suite), installed once outside the checkout and reused
 by every clone.
 
-For each, unless its stamp says it is complete (a second run costs a second):
+For each, unless its stamp says it is complete (a second run only reads the stamp):
   1. debootstrap --variant=minbase SUITE into ROOT.partial, renamed to ROOT when complete;
   2. inside it only, apt reads the archive's Release file past its Valid-Until date and installs
      no recommends (the host's own apt configuration is not touched);

@@ -32,8 +32,8 @@
  * 32-bit space (its end, 2^32, fits a uint64_t); on wasm64 16 GiB, the most memory64 engines give
  * a memory today (V8's limit; emscripten's MAXIMUM_MEMORY for wasm64 defaults to it). The page
  * table and the free-page index are sized by it: about 24 KiB of metadata per GiB managed with
- * 64 KiB pages (docs/mwpm.md, "Address space"). A build may choose another power of two of at
- * least 4 GiB with -DMWPM_SPACE_BYTES=... (the native builds that check 64-bit arithmetic do). */
+ * 64 KiB pages (docs/wasm64.md, "mwpm on a 64-bit space"). A build may choose another power of
+ * two of at least 4 GiB with -DMWPM_SPACE_BYTES=... */
 #ifndef MWPM_SPACE_BYTES
 #if defined(__wasm64__)
 #define MWPM_SPACE_BYTES ((uint64_t)1 << 34)
