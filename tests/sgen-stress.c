@@ -4,7 +4,7 @@
  *   sgen-stress [--mono-wasm-mmap=on|off] [--seed N] [--scale N] [--threads N] [--json]
  *               [--workloads LIST] [--memory-trace FILE] [--mwpm-dump FILE] [--sgen-... options]
  *
- * --workloads: comma-separated names (sgen-stress-work.c) or 'all' (every one but the startups).
+ * --workloads: comma-separated names (sgen-stress-work.c) or 'all' (every one but the two startups and growth-heavy).
  * --memory-trace FILE: CSV time series, one row per sample:
  *     time_ms,phase,linear_memory,os_bytes_live,mwpm_in_use,mwpm_free_zeroed,mwpm_free_dirty,mwpm_foreign
  *   (the mwpm columns are pages, empty when mwpm is not the active backend).

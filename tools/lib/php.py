@@ -401,8 +401,8 @@ def judge_requests(variant, js, t):
 
 def suite(ready, t):
     """PHP's part of the peers suite, once `ready` (php.prepare, run in the background) is done:
-    the three links, the .phpt set over each, the leak over each. Results in
-    build/peers/php-results.json."""
+    the four links, the .phpt set, the leak and the request loop over each. Results in
+    build/peers<suffix>/php-results.json."""
     try:
         ready.result()
         paths = dict(zip(VARIANTS, pb.parallel([lambda v=v: link_php(v) for v in VARIANTS])))

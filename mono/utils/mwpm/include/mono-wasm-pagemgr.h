@@ -1,7 +1,7 @@
 /*
  * mono-wasm-pagemgr.h: mwpm, the wasm page manager.
  *
- * mwpm hands out page-aligned ranges of a 32-bit linear memory. It takes memory from sbrk
+ * mwpm hands out page-aligned ranges of a linear memory (wasm32, or wasm64 up to 16 GiB). It takes memory from sbrk
  * (through the platform seam, mwpm-platform.h), remembers for every page whether it is in use,
  * free and known to be zero, free and dirty, or foreign (taken by another sbrk caller), and
  * zeroes only dirty pages, only when asked. Ranges can be freed in part.

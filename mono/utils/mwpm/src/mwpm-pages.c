@@ -1,7 +1,7 @@
 /*
  * mwpm-pages.c: the page table, the one place where page states change, and mwpm's lock.
  *
- * Page states (one byte per page of the 32-bit space, _mwpm_state[]), and every legal change:
+ * Page states (one byte per page of the space, MWPM_SPACE_BYTES, _mwpm_state[]), and every legal change:
  *
  *                 grow: trusted zero            alloc
  *   NOT_OURS ---------------------------> FREE_ZEROED --------+
